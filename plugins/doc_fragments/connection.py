@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """How every dockhand.docker module reaches the Docker engine."""
+
+    DOCUMENTATION = r'''
+options:
+  docker_host:
+    description:
+      - The Docker engine to talk to, as a URL such as V(unix:///var/run/docker.sock) or V(tcp://192.0.2.10:2376).
+      - If not given, the environment variable E(DOCKER_HOST) is used, then the local socket.
+    type: str
+    default: unix:///var/run/docker.sock
+    aliases: [docker_url]
+  tls:
+    description:
+      - Connect with TLS without checking the engine's certificate.
+      - Prefer O(validate_certs=true), which also checks it.
+      - If not given, the environment variable E(DOCKER_TLS) is used.
+    type: bool
+    default: false
+  validate_certs:
+    description:
+      - Connect with TLS and check the engine's certificate against O(ca_path).
+      - If not given, the environment variable E(DOCKER_TLS_VERIFY) is used.
+    type: bool
+    default: false
+    aliases: [tls_verify]
+  ca_path:
+    description:
+      - CA certificate that signed the engine's certificate, used with O(validate_certs=true).
+      - Defaults to C(ca.pem) in the directory E(DOCKER_CERT_PATH) when that is set.
+    type: path
+    aliases: [ca_cert, tls_ca_cert, cacert_path]
+  client_cert:
+    description:
+      - Client certificate for TLS client authentication; requires O(client_key).
+      - Defaults to C(cert.pem) in the directory E(DOCKER_CERT_PATH) when that is set.
+    type: path
+    aliases: [tls_client_cert, cert_path]
+  client_key:
+    description:
+      - Private key of O(client_cert).
+      - Defaults to C(key.pem) in the directory E(DOCKER_CERT_PATH) when that is set.
+    type: path
+    aliases: [tls_client_key, key_path]
+  api_version:
+    description:
+      - Engine API version to speak, such as V(1.41).
+      - V(auto) uses the highest version that both the engine and the installed Docker SDK support.
+      - If not given, the environment variable E(DOCKER_API_VERSION) is used.
+    type: str
+    default: auto
+    aliases: [docker_api_version]
+  timeout:
+    description:
+      - Seconds to wait for the engine to answer one API call.
+      - If not given, the environment variable E(DOCKER_TIMEOUT) is used.
+    type: int
+    default: 60
+requirements:
+  - The Docker SDK for Python (C(docker)) 5.0 or newer on the managed host; Debian's C(python3-docker) works.
+notes:
+  - Set the connection options once for all modules of this collection with
+    C(module_defaults) and the action group C(group/dockhand.docker.docker).
+'''
+
+    # Attributes shared by every module of the collection.
+    ATTRIBUTES = r'''
+attributes:
+  action_group:
+    description:
+      - Use C(group/dockhand.docker.docker) in C(module_defaults) to set the connection options for all modules.
+    support: full
+    membership:
+      - dockhand.docker.docker
+'''

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Engine-level facts: the stable shape engine_info returns and later preflight checks read."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.dockhand.docker.plugins.module_utils.client import DOCKER_SDK_VERSION
+
+
+def swarm_facts(info):
+    """This engine's part in a swarm, from ``GET /info``."""
+    swarm = info.get('Swarm') or {}
+    state = swarm.get('LocalNodeState') or 'inactive'
+    is_manager = bool(swarm.get('ControlAvailable'))
+    cluster = swarm.get('Cluster') or {}
+    return dict(
+        state=state,
+        node_id=swarm.get('NodeID') or '',
+        node_address=swarm.get('NodeAddr') or '',
+        is_manager=is_manager,
+        cluster_id=cluster.get('ID') or None,
+        managers=swarm.get('Managers') if is_manager else None,
+        nodes=swarm.get('Nodes') if is_manager else None,
+        error=swarm.get('Error') or '',
+    )
+
+
+def engine_facts(info, version, client):
+    """Flatten ``GET /info`` and ``GET /version`` into what an operator asks about."""
+    plugins = info.get('Plugins') or {}
+    running = info.get('ContainersRunning') or 0
+    paused = info.get('ContainersPaused') or 0
+    stopped = info.get('ContainersStopped') or 0
+    return dict(
+        docker_host=client.docker_host,
+        name=info.get('Name'),
+        id=info.get('ID'),
+        server_version=version.get('Version') or info.get('ServerVersion'),
+        api_version=version.get('ApiVersion'),
+        min_api_version=version.get('MinAPIVersion'),
+        api_version_used=client.api_version,
+        sdk_version=DOCKER_SDK_VERSION,
+        os=version.get('Os') or info.get('OSType'),
+        arch=version.get('Arch'),
+        operating_system=info.get('OperatingSystem'),
+        kernel_version=info.get('KernelVersion') or version.get('KernelVersion'),
+        storage_driver=info.get('Driver'),
+        docker_root_dir=info.get('DockerRootDir'),
+        logging_driver=info.get('LoggingDriver'),
+        log_drivers=sorted(plugins.get('Log') or []),
+        cgroup_driver=info.get('CgroupDriver'),
+        cgroup_version=info.get('CgroupVersion') or None,
+        cpus=info.get('NCPU'),
+        memory_bytes=info.get('MemTotal'),
+        live_restore=bool(info.get('LiveRestoreEnabled')),
+        containers=dict(total=info.get('Containers') or (running + paused + stopped),
+                        running=running, paused=paused, stopped=stopped),
+        images=info.get('Images'),
+        swarm=swarm_facts(info),
+    )

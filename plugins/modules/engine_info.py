@@ -1,0 +1,226 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: engine_info
+short_description: Report what a Docker engine is and what it runs
+description:
+  - Reports what C(docker version) and C(docker info) tell an operator about one Docker engine,
+    in a stable, flat shape meant for preflight checks and conditionals.
+  - Changes nothing; always reports C(changed=false).
+author:
+  - dockhand.docker maintainers (@dockhand)
+version_added: 0.1.0
+extends_documentation_fragment:
+  - dockhand.docker.connection
+  - dockhand.docker.connection.ATTRIBUTES
+options:
+  raw:
+    description:
+      - Also return the engine's unprocessed C(info) and C(version) answers as RV(info) and RV(version).
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Reads only, so it runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Reads only; there is never a difference to show.
+    support: N/A
+  platform:
+    description: Runs on the managed host, talking to the engine set by O(docker_host).
+    support: full
+    platforms: posix
+'''
+
+EXAMPLES = r'''
+- name: Read the engine's facts
+  dockhand.docker.engine_info:
+  register: docker_engine
+
+- name: Refuse engines older than 20.10
+  ansible.builtin.assert:
+    that: docker_engine.engine.server_version is version('20.10', '>=')
+    fail_msg: "{{ inventory_hostname }} runs Docker {{ docker_engine.engine.server_version }}"
+
+- name: Talk to a remote engine over TLS
+  dockhand.docker.engine_info:
+    docker_host: tcp://docker1.example.com:2376
+    validate_certs: true
+    ca_path: /etc/docker/certs/ca.pem
+    client_cert: /etc/docker/certs/cert.pem
+    client_key: /etc/docker/certs/key.pem
+'''
+
+RETURN = r'''
+engine:
+  description: The engine's facts.
+  returned: success
+  type: dict
+  contains:
+    docker_host:
+      description: The engine address that was used.
+      type: str
+      sample: unix:///var/run/docker.sock
+    name:
+      description: Host name the engine reports.
+      type: str
+      sample: node1
+    id:
+      description: The engine's ID.
+      type: str
+    server_version:
+      description: Docker engine version.
+      type: str
+      sample: 20.10.24
+    api_version:
+      description: Highest API version the engine supports.
+      type: str
+      sample: '1.41'
+    min_api_version:
+      description: Lowest API version the engine supports.
+      type: str
+      sample: '1.12'
+    api_version_used:
+      description: API version this module spoke (negotiated with the Docker SDK, or O(api_version)).
+      type: str
+      sample: '1.41'
+    sdk_version:
+      description: Version of the Docker SDK for Python on the managed host.
+      type: str
+      sample: 5.0.3
+    os:
+      description: Operating system type of the engine (C(linux) or C(windows)).
+      type: str
+      sample: linux
+    arch:
+      description: Architecture in Go's notation.
+      type: str
+      sample: amd64
+    operating_system:
+      description: Distribution the engine runs on.
+      type: str
+      sample: Debian GNU/Linux 12 (bookworm)
+    kernel_version:
+      description: Kernel release.
+      type: str
+    storage_driver:
+      description: Storage driver for images and containers.
+      type: str
+      sample: overlay2
+    docker_root_dir:
+      description: The engine's data directory.
+      type: str
+      sample: /var/lib/docker
+    logging_driver:
+      description: Default logging driver for new containers.
+      type: str
+      sample: json-file
+    log_drivers:
+      description: Logging drivers the engine offers, built in and from plugins.
+      type: list
+      elements: str
+      sample: [awslogs, fluentd, gcplogs, gelf, journald, json-file, local, logentries, splunk, syslog]
+    cgroup_driver:
+      description: C(cgroupfs) or C(systemd).
+      type: str
+      sample: cgroupfs
+    cgroup_version:
+      description: C(1) or C(2); null when the engine is too old to say.
+      type: str
+      sample: '1'
+    cpus:
+      description: CPUs the engine sees.
+      type: int
+      sample: 2
+    memory_bytes:
+      description: Memory the engine sees, in bytes.
+      type: int
+      sample: 25225019392
+    live_restore:
+      description: Whether containers keep running while the engine restarts.
+      type: bool
+    containers:
+      description: Container counts.
+      type: dict
+      contains:
+        total:
+          description: All containers.
+          type: int
+        running:
+          description: Running containers.
+          type: int
+        paused:
+          description: Paused containers.
+          type: int
+        stopped:
+          description: Stopped containers.
+          type: int
+    images:
+      description: Number of images.
+      type: int
+    swarm:
+      description: The engine's part in a swarm.
+      type: dict
+      contains:
+        state:
+          description: C(inactive), C(pending), C(active), C(locked) or C(error).
+          type: str
+          sample: active
+        node_id:
+          description: This node's ID; empty when not in a swarm.
+          type: str
+        node_address:
+          description: Address this node is known by in the swarm.
+          type: str
+        is_manager:
+          description: Whether this node is a manager.
+          type: bool
+        cluster_id:
+          description: The swarm's ID; only managers know it, null elsewhere.
+          type: str
+        managers:
+          description: Number of managers (as seen by a manager).
+          type: int
+        nodes:
+          description: Number of nodes (as seen by a manager).
+          type: int
+        error:
+          description: The engine's swarm error text, if any.
+          type: str
+info:
+  description: The engine's unprocessed C(GET /info) answer.
+  returned: when O(raw=true)
+  type: dict
+version:
+  description: The engine's unprocessed C(GET /version) answer.
+  returned: when O(raw=true)
+  type: dict
+'''
+
+from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
+
+
+def gather(module):
+    client = module.client
+    info, version = client.info(), client.version()
+    result = dict(engine=engine_facts(info, version, client))
+    if module.params['raw']:
+        result.update(info=info, version=version)
+    return result
+
+
+def main():
+    module = DockhandModule(argument_spec=dict(raw=dict(type='bool', default=False)),
+                            supports_check_mode=True)
+    module.run(gather)
+
+
+if __name__ == '__main__':
+    main()
