@@ -1,0 +1,52 @@
+from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts, swarm_facts
+
+
+class Client:
+    docker_host = "unix:///var/run/docker.sock"
+    api_version = "1.41"
+
+
+INFO = {
+    "Name": "node1", "ID": "ABCD", "ServerVersion": "20.10.24", "Driver": "overlay2",
+    "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs", "CgroupVersion": "1", "NCPU": 2,
+    "MemTotal": 1 << 30, "Containers": 5, "ContainersRunning": 2, "ContainersPaused": 1,
+    "ContainersStopped": 2, "Images": 7, "OperatingSystem": "Debian GNU/Linux 12 (bookworm)",
+    "Plugins": {"Log": ["syslog", "json-file", "local"]}, "DockerRootDir": "/var/lib/docker",
+    "Swarm": {"LocalNodeState": "inactive", "NodeID": "", "ControlAvailable": False},
+}
+VERSION = {"Version": "20.10.24", "ApiVersion": "1.41", "MinAPIVersion": "1.12", "Os": "linux", "Arch": "amd64"}
+
+
+def test_flattened_engine_facts():
+    facts = engine_facts(INFO, VERSION, Client())
+    assert facts["server_version"] == "20.10.24"
+    assert facts["api_version"] == "1.41" and facts["api_version_used"] == "1.41"
+    assert facts["containers"] == {"total": 5, "running": 2, "paused": 1, "stopped": 2}
+    assert facts["log_drivers"] == ["json-file", "local", "syslog"]
+    assert facts["memory_bytes"] == 1073741824
+    assert facts["cgroup_version"] == "1"
+    assert facts["swarm"]["state"] == "inactive" and facts["swarm"]["cluster_id"] is None
+
+
+def test_older_engines_without_cgroup_version():
+    info = dict(INFO)
+    del info["CgroupVersion"]
+    assert engine_facts(info, VERSION, Client())["cgroup_version"] is None
+
+
+def test_manager_of_an_active_swarm():
+    swarm = swarm_facts({"Swarm": {"LocalNodeState": "active", "NodeID": "n1", "NodeAddr": "172.30.77.11",
+                                   "ControlAvailable": True, "Cluster": {"ID": "c1"}, "Managers": 3,
+                                   "Nodes": 5}})
+    assert swarm == {"state": "active", "node_id": "n1", "node_address": "172.30.77.11", "is_manager": True,
+                     "cluster_id": "c1", "managers": 3, "nodes": 5, "error": ""}
+
+
+def test_worker_does_not_claim_manager_counts():
+    swarm = swarm_facts({"Swarm": {"LocalNodeState": "active", "NodeID": "n4", "ControlAvailable": False,
+                                   "Managers": 0, "Nodes": 0}})
+    assert swarm["is_manager"] is False and swarm["managers"] is None and swarm["nodes"] is None
+
+
+def test_locked_swarm_state_passes_through():
+    assert swarm_facts({"Swarm": {"LocalNodeState": "locked"}})["state"] == "locked"
