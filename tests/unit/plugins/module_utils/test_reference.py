@@ -271,7 +271,7 @@ def test_with_tag_validates(tag, fragment):
 def test_equal_spellings(a, b):
     ra, rb = parse_reference(a), parse_reference(b)
     assert ra == rb
-    assert not ra != rb
+    assert (ra != rb) is False
     assert hash(ra) == hash(rb)
     assert len({ra, rb}) == 1
 
@@ -288,7 +288,7 @@ def test_equal_spellings(a, b):
 def test_different_references(a, b):
     ra, rb = parse_reference(a), parse_reference(b)
     assert ra != rb
-    assert not ra == rb
+    assert (ra == rb) is False
     assert len({ra, rb}) == 2
 
 
@@ -309,8 +309,6 @@ def test_reference_fields_are_read_only():
     ref = parse_reference('nginx')
     with pytest.raises(AttributeError):
         ref.tag = 'other'
-    with pytest.raises(AttributeError):
-        ref.extra = 1
     assert ref.tag == 'latest'
 
 

@@ -102,7 +102,7 @@ BAD_SIZES = [
 def test_parse_size_good(value, expected):
     result = parse_size(value)
     assert result == expected
-    assert type(result) is int
+    assert isinstance(result, int) and not isinstance(result, bool)
 
 
 @pytest.mark.parametrize('value, fragment', BAD_SIZES, ids=[repr(b[0]) for b in BAD_SIZES])
@@ -272,7 +272,7 @@ BAD_CPUS = [
 def test_parse_cpus_good(value, expected):
     result = parse_cpus(value)
     assert result == expected
-    assert type(result) is int
+    assert isinstance(result, int) and not isinstance(result, bool)
 
 
 @pytest.mark.parametrize('value, fragment', BAD_CPUS, ids=[repr(b[0]) for b in BAD_CPUS])

@@ -1,0 +1,53 @@
+"""Fixtures that give integration tests real parts: the engine, test images, registries, the lab."""
+import importlib.util
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)  # ansible_runner
+
+
+def _load_lab():
+    spec = importlib.util.spec_from_file_location("dockhand_lab", os.path.join(REPO_ROOT, "tools", "lab.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # test_lab.py finds this instance instead of loading its own
+    spec.loader.exec_module(module)
+    return module
+
+
+lab_tool = _load_lab()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """A Docker engine on this machine (started if none answers; the test command stops it)."""
+    lab_tool.ensure_engine()
+    return "unix:///var/run/docker.sock"
+
+
+@pytest.fixture(scope="session")
+def test_image(engine):
+    """A small image made locally (no registry is reachable here)."""
+    lab_tool.build_test_images()
+    return "dockhand-test/busybox:latest"
+
+
+@pytest.fixture(scope="session")
+def registries(engine):
+    """A plain and an htpasswd-protected registry on loopback, for the session."""
+    info = lab_tool.registry_up()
+    yield info
+    lab_tool.registry_down()
+
+
+@pytest.fixture(scope="session")
+def lab_nodes(engine):
+    """The 5-node docker-in-docker lab; torn down at the end even when tests fail."""
+    try:
+        inventory = lab_tool.lab_up(5)
+        yield inventory
+    finally:
+        lab_tool.lab_down()

@@ -1,0 +1,278 @@
+"""The test lab (tools/lab.py) against the real Docker engine of the machine.
+
+Needs root on a Debian 12 machine (the lab starts dockerd and installs Debian packages when
+they are missing). Run with:  python -m pytest tests/integration/test_lab.py -q
+The lab's node names, network and registry ports are fixed, so this module shares them with
+the session fixtures of conftest.py: registries that already run are reused as they are, and a
+lab that already runs is replaced by the 3-node lab and brought back (fresh, same size) after.
+"""
+
+import importlib.util
+import json
+import os
+import stat
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAB_PY = REPO_ROOT / "tools" / "lab.py"
+N_NODES = 3
+
+pytestmark = pytest.mark.lab
+
+
+def _import_lab():
+    """tools/lab.py as a module, imported once per process (found again in sys.modules)."""
+    for module in list(sys.modules.values()):
+        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == LAB_PY:
+            return module
+    spec = importlib.util.spec_from_file_location("dockhand_lab_tool", LAB_PY)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def lab_tool():
+    return _import_lab()
+
+
+@pytest.fixture(scope="module")
+def lab_engine(lab_tool):
+    """The engine answers (started by the lab if nothing ran). It stays up after the tests:
+    other test modules use it too, and `tools/lab.py engine down` stops it if the lab started it."""
+    return lab_tool.ensure_engine()
+
+
+class _Docker:
+    def __init__(self, binary, env=None):
+        self.binary = binary
+        self.env = env
+
+    def __call__(self, *args, check=True, input=None):
+        proc = subprocess.run([self.binary, *args], input=input, capture_output=True, text=True,
+                              env=self.env, timeout=300, check=False)
+        if check and proc.returncode != 0:
+            detail = proc.stderr.strip() or proc.stdout.strip()
+            pytest.fail("docker %s failed (%d): %s" % (" ".join(args), proc.returncode, detail))
+        return proc
+
+    def out(self, *args):
+        return self(*args).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def docker_cli(lab_tool, lab_engine):
+    return _Docker(lab_tool.docker_bin())
+
+
+class _Handle:
+    """Brings something up on first use and again after a test took it down, so tests do not
+    depend on their order."""
+
+    def __init__(self, up, down, info=None, owned=True):
+        self._up, self._down, self.info, self.owned = up, down, info, owned
+
+    def up(self):
+        if self.info is None:
+            self.info = self._up()
+        return self.info
+
+    def down(self):
+        self.info = None
+        return self._down()
+
+
+@pytest.fixture(scope="module")
+def lab(request, lab_tool, lab_engine):
+    """A fresh 3-node lab for this module. Node names are global: a lab that ran before (the
+    session's `lab_nodes` of conftest.py, say) is replaced, and brought back with the same
+    number of nodes at the end (fresh nodes: state inside them is lost)."""
+    before = lab_tool.running_lab()
+    handle = _Handle(lambda: lab_tool.lab_up(n=N_NODES), lab_tool.lab_down)
+
+    def teardown():
+        handle.down()
+        if before:
+            lab_tool.lab_up(n=len(before))
+
+    request.addfinalizer(teardown)  # before up: a half-made lab is removed as well
+    handle.up()
+    return handle
+
+
+@pytest.fixture(scope="module")
+def lab_registries(request, lab_tool, lab_engine):
+    """The registries: reused when they run already (a new registry_up() would change the
+    password others hold), else brought up for this module and taken down after it."""
+    running = lab_tool.registry_info()
+    if running:
+        return _Handle(lab_tool.registry_up, lab_tool.registry_down, info=running, owned=False)
+    handle = _Handle(lab_tool.registry_up, lab_tool.registry_down)
+    request.addfinalizer(handle.down)
+    handle.up()
+    return handle
+
+
+@pytest.fixture
+def client(lab_tool, lab_engine, tmp_path):
+    """docker CLI with its own config dir: logins never touch the user's ~/.docker."""
+    env = dict(os.environ, DOCKER_CONFIG=str(tmp_path / "docker-config"))
+    return _Docker(lab_tool.docker_bin(), env)
+
+
+@pytest.fixture
+def local_tag(request, docker_cli, lab_tool):
+    """Tag the test busybox image under a new name; the tag is removed afterwards."""
+    made = []
+
+    def tag(repository):
+        ref = "%s:t-%s" % (repository, uuid.uuid4().hex[:8])
+        docker_cli("tag", lab_tool.TEST_IMAGES[0], ref)
+        made.append(ref)
+        return ref
+
+    request.addfinalizer(lambda: [docker_cli("rmi", ref, check=False) for ref in made])
+    return tag
+
+
+def _lab_leftovers(docker_cli, lab_tool):
+    label = "label=%s=1" % lab_tool.LAB_LABEL
+    return {
+        "containers": docker_cli.out("ps", "-a", "-q", "--filter", label).split(),
+        "networks": docker_cli.out("network", "ls", "-q", "--filter", label).split()
+        + docker_cli.out("network", "ls", "-q", "--filter", "name=^%s$" % lab_tool.NETWORK).split(),
+    }
+
+
+def _answers(url):
+    try:
+        urllib.request.urlopen(url, timeout=2).close()
+    except urllib.error.HTTPError:
+        return True  # an HTTP answer, even 401
+    except (urllib.error.URLError, OSError):
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------- roles (no engine)
+
+@pytest.mark.parametrize("n, expected", [(1, (1, 0)), (2, (1, 1)), (3, (3, 0)), (4, (3, 1)),
+                                         (5, (3, 2)), (6, (5, 1)), (7, (5, 2)), (9, (7, 2))])
+def test_split_roles(lab_tool, n, expected):
+    assert lab_tool.split_roles(n) == expected
+
+
+# ------------------------------------------------------------------------- test image
+
+def test_test_image_is_a_base_image(request, docker_cli, lab_tool):
+    lab_tool.build_test_images()
+    tag = "dockhand-test/from-check:%s" % uuid.uuid4().hex[:8]
+    request.addfinalizer(lambda: docker_cli("rmi", "-f", tag, check=False))
+    dockerfile = "FROM %s\nRUN echo built > /built\nCMD [\"cat\", \"/built\"]\n" % lab_tool.TEST_IMAGES[0]
+    docker_cli("build", "-q", "-t", tag, "-", input=dockerfile)
+    assert docker_cli.out("run", "--rm", tag) == "built"
+
+
+# ------------------------------------------------------------------------- nodes
+
+def test_nodes_answer_with_their_own_name(lab, docker_cli):
+    info = lab.up()
+    names = [node["name"] for node in info["nodes"]]
+    assert names == ["dockhand-node%d" % i for i in range(1, N_NODES + 1)]
+    for node in info["nodes"]:
+        assert docker_cli.out("exec", node["name"], "docker", "info", "--format", "{{.Name}}") == node["name"]
+        assert docker_cli.out("exec", node["name"], "hostname") == node["name"]
+        address = docker_cli.out(
+            "inspect", "--format", '{{(index .NetworkSettings.Networks "dockhand-lab").IPAddress}}',
+            node["name"])
+        assert address == node["address"]
+
+
+def test_limited_container_runs_in_a_node(request, lab, docker_cli, lab_tool):
+    node = lab.up()["nodes"][0]["name"]
+    name = "lab-limits-%s" % uuid.uuid4().hex[:8]
+    request.addfinalizer(lambda: docker_cli("exec", node, "docker", "rm", "-f", name, check=False))
+    docker_cli("exec", node, "docker", "run", "-d", "--name", name, "--memory", "64m",
+               "--cpus", "0.5", lab_tool.TEST_IMAGES[0], "sh", "-c", "sleep 1000")
+
+    def read(path):
+        return docker_cli.out("exec", node, "docker", "exec", name, "cat", path)
+
+    memory = read("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+    quota = read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+    assert (memory, quota) == ("67108864", "50000")
+
+
+def test_inventory_lists_the_groups(lab):
+    info = lab.up()
+    inventory = yaml.safe_load(Path(info["inventory"]).read_text())
+    lab_nodes = inventory["all"]["children"]["lab_nodes"]
+    assert lab_nodes["vars"]["ansible_connection"] == "community.docker.docker"
+    assert lab_nodes["vars"]["ansible_python_interpreter"] == "/usr/bin/python3"
+    groups = lab_nodes["children"]
+    assert set(groups) == {"swarm_managers", "swarm_workers"}
+    managers = groups["swarm_managers"]["hosts"]
+    assert list(managers) == ["dockhand-node1", "dockhand-node2", "dockhand-node3"]
+    assert [host["lab_address"] for host in managers.values()] == ["172.30.77.11", "172.30.77.12",
+                                                                   "172.30.77.13"]
+    assert not groups["swarm_workers"].get("hosts")
+
+
+def test_lab_down_leaves_nothing(lab, docker_cli, lab_tool):
+    lab.up()
+    lab.down()
+    assert _lab_leftovers(docker_cli, lab_tool) == {"containers": [], "networks": []}
+    assert not Path(lab_tool.INVENTORY).exists()
+    lab_tool.lab_down()  # idempotent
+    assert _lab_leftovers(docker_cli, lab_tool) == {"containers": [], "networks": []}
+
+
+# ------------------------------------------------------------------------- registries
+
+def test_plain_registry_accepts_a_push(lab_registries, client, local_tag):
+    info = lab_registries.up()
+    ref = local_tag("%s/dockhand-test/plain" % info["plain"])
+    client("push", ref)
+    with urllib.request.urlopen("%s/v2/_catalog" % info["plain_url"], timeout=5) as resp:
+        assert "dockhand-test/plain" in json.load(resp)["repositories"]
+
+
+def test_auth_registry_needs_a_login(lab_registries, client, local_tag, lab_tool):
+    info = lab_registries.up()
+    ref = local_tag("%s/dockhand-test/auth" % info["auth"])
+    anonymous = client("push", ref, check=False)
+    assert anonymous.returncode != 0
+    assert "no basic auth credentials" in anonymous.stderr or "unauthorized" in anonymous.stderr
+
+    wrong = client("login", "-u", info["username"], "--password-stdin", info["auth"],
+                   input="not-the-password", check=False)
+    assert wrong.returncode != 0
+
+    client("login", "-u", info["username"], "--password-stdin", info["auth"], input=info["password"])
+    client("push", ref)
+
+    auth_file = Path(lab_tool.AUTH_FILE)
+    assert stat.S_IMODE(auth_file.stat().st_mode) == 0o600
+    saved = json.loads(auth_file.read_text())
+    assert (saved["username"], saved["password"]) == (info["username"], info["password"])
+
+
+def test_registry_down_stops_and_cleans(lab_registries, lab_tool):
+    if not lab_registries.owned:
+        pytest.skip("the registries were running before this module: not taking them down")
+    info = lab_registries.up()
+    lab_registries.down()
+    for url in (info["plain_url"], info["auth_url"]):
+        assert _answers(url + "/v2/") is False, url
+    for name in lab_tool.REGISTRIES:
+        assert not (lab_tool.REGISTRY_DIR / name / "data").exists()
+    assert not Path(lab_tool.AUTH_FILE).exists()

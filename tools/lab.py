@@ -1,0 +1,1076 @@
+"""Test lab of the dockhand.docker collection: a real Docker engine, lab nodes, registries.
+
+Standard library only (it runs before any virtualenv exists). Use it as a CLI::
+
+    python3 tools/lab.py engine up|down     start / stop a dockerd (stops only one it started)
+    python3 tools/lab.py images             local test images (dockhand-test/busybox:latest)
+    python3 tools/lab.py node-image [--force]   the lab node image (dockhand-lab/node:bookworm)
+    python3 tools/lab.py up [-n N]          N docker-in-docker nodes + .lab/inventory.yml
+    python3 tools/lab.py down               remove the nodes and their network
+    python3 tools/lab.py registry up|down   registries on 127.0.0.1:5000 (plain), :5001 (htpasswd)
+    python3 tools/lab.py status             what is running
+    python3 tools/lab.py load IMAGE...      copy local images into every running node
+
+or import it (pytest fixtures do) and call ensure_engine(), stop_engine(), build_test_images(),
+build_node_image(), lab_up(n), lab_down(), registry_up(), registry_down(), load_images(images),
+status(). Functions raise LabError on failure; the CLI prints one line and exits 1.
+
+Everything the lab keeps lives in <repo>/.lab/ (git-ignored). Facts the design rests on
+(run flags of nodes, what fails on the test machines) are in docs/lab-notes.md of the shared docs.
+"""
+
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+TOOLS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TOOLS_DIR.parent
+LAB_DIR = REPO_ROOT / ".lab"
+RECIPE_DIR = TOOLS_DIR / "node-image"
+
+LAB_LABEL = "dockhand.lab"  # containers and networks of the lab carry dockhand.lab=1
+NETWORK = "dockhand-lab"
+SUBNET = "172.30.77.0/24"
+GATEWAY = "172.30.77.1"
+NODE_PREFIX = "dockhand-node"
+FIRST_HOST = 11  # dockhand-node1 = 172.30.77.11
+MAX_NODES = 40
+
+TEST_IMAGES = ("dockhand-test/busybox:latest",)
+NODE_IMAGE = "dockhand-lab/node:bookworm"
+NODE_SUITE = "bookworm"
+RECIPE_LABEL = "dockhand.lab.recipe"
+NODE_ENTRYPOINT = "/usr/local/sbin/lab-init"
+# Given to `docker import -c`; part of the recipe digest.
+NODE_IMPORT_CHANGES = (
+    'ENTRYPOINT ["%s"]' % NODE_ENTRYPOINT,
+    'CMD ["/lib/systemd/systemd"]',
+    "ENV container=docker",
+)
+# docker run flags that replace --privileged (which cannot work on the test machines).
+NODE_RUN_FLAGS = (
+    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+    "--cgroupns=private",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp",
+    "-v", "/var/lib/docker",
+    "--stop-signal", "SIGRTMIN+3",
+)
+# mmdebstrap options besides packages, hook and paths; part of the recipe digest.
+MMDEBSTRAP_OPTIONS = (
+    "--variant=minbase", "--mode=root", "--format=tar",
+    "--dpkgopt=path-exclude=/usr/share/man/*",
+    "--dpkgopt=path-exclude=/usr/share/locale/*",
+    "--dpkgopt=path-exclude=/usr/share/doc/*",
+    "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+)
+HOST_SOURCES = ("/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list")
+
+ENGINE_TIMEOUT = 60
+NODE_TIMEOUT = 120
+
+REGISTRY_DIR = LAB_DIR / "registry"
+REGISTRY_USER = "dockhand"
+REGISTRIES = {"plain": 5000, "auth": 5001}
+
+# Debian packages the lab installs itself when they are missing.
+PKG_ENGINE = "docker.io"
+PKG_BUSYBOX = "busybox-static"
+PKG_MMDEBSTRAP = "mmdebstrap"
+PKG_REGISTRY = ("docker-registry", "apache2-utils")
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class LabError(Exception):
+    """A lab step failed; the message is one line meant for the user."""
+
+
+# ---------------------------------------------------------------- output, locking, processes
+
+_t0 = time.monotonic()
+_depth = 0
+_lock_fd = None
+
+
+def log(msg):
+    print("[%6.1fs] %s" % (time.monotonic() - _t0, msg), flush=True)
+
+
+def _public(fn):
+    """Outermost public call: reset the clock, hold the lab lock (one lab user at a time)."""
+
+    def wrapper(*args, **kwargs):
+        global _t0, _depth, _lock_fd
+        if _depth == 0:
+            _t0 = time.monotonic()
+            LAB_DIR.mkdir(parents=True, exist_ok=True)
+            _lock_fd = open(LAB_DIR / "lab.lock", "w")
+            try:
+                fcntl.flock(_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log("waiting for another lab command to finish (.lab/lab.lock)")
+                fcntl.flock(_lock_fd, fcntl.LOCK_EX)
+        _depth += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _depth -= 1
+            if _depth == 0:
+                _lock_fd.close()
+                _lock_fd = None
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _short(args):
+    text = " ".join(str(a) for a in args)
+    return text if len(text) < 120 else text[:117] + "..."
+
+
+def _last_line(*texts):
+    for text in texts:
+        if isinstance(text, bytes):
+            text = text.decode(errors="replace")
+        lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+        if lines:
+            return lines[-1]
+    return "no output"
+
+
+def run(args, *, check=True, input=None, timeout=None, env=None, stdin=None):
+    """Run a command, capture its text output; raise LabError with its last line on failure."""
+    args = [str(a) for a in args]
+    try:
+        proc = subprocess.run(
+            args, input=input, stdin=stdin, capture_output=True, text=True, errors="replace", check=False,
+            timeout=timeout, env=env,
+        )
+    except FileNotFoundError:
+        raise LabError("command not found: %s" % args[0]) from None
+    except subprocess.TimeoutExpired:
+        raise LabError("`%s` timed out after %ss" % (_short(args), timeout)) from None
+    if check and proc.returncode != 0:
+        raise LabError("`%s` failed (exit %d): %s"
+                       % (_short(args), proc.returncode, _last_line(proc.stderr, proc.stdout)))
+    return proc
+
+
+def docker_bin():
+    """The docker CLI that matches the engine: Debian's /usr/bin/docker first (PATH may
+    start with a newer client)."""
+    if os.access("/usr/bin/docker", os.X_OK):
+        return "/usr/bin/docker"
+    found = shutil.which("docker")
+    if not found:
+        raise LabError("no docker CLI (install the Debian package docker.io)")
+    return found
+
+
+def docker(*args, **kwargs):
+    return run([docker_bin(), *args], **kwargs)
+
+
+def _pipe(producer, consumer, timeout=None):
+    """producer | consumer (argument lists); raise LabError when either fails."""
+    p1 = subprocess.Popen(producer, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p2 = subprocess.run(consumer, stdin=p1.stdout, capture_output=True, timeout=timeout, check=False)
+    finally:
+        p1.stdout.close()
+        err1 = p1.stderr.read()
+        p1.stderr.close()
+        rc1 = p1.wait()
+    if rc1 != 0:
+        raise LabError("`%s` failed (exit %d): %s" % (_short(producer), rc1, _last_line(err1)))
+    if p2.returncode != 0:
+        raise LabError("`%s` failed (exit %d): %s"
+                       % (_short(consumer), p2.returncode, _last_line(p2.stderr, p2.stdout)))
+    return p2.stdout.decode(errors="replace")
+
+
+def _parallel(fn, items):
+    """fn(item) for every item at the same time; results in order; first error raised."""
+    items = list(items)
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=min(len(items), 16)) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        return [f.result() for f in futures]
+
+
+def _proc_comm(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except (OSError, ValueError):
+        return None
+    # "pid (comm) state ..."; a zombie counts as gone
+    comm, rest = stat.partition("(")[2].rsplit(")", 1)
+    if rest.split()[:1] == ["Z"]:
+        return None
+    return comm
+
+
+def _read_pid(path):
+    try:
+        return int(Path(path).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _live_pid(path, comm):
+    """The pid in a pidfile if that process is alive and is `comm`, else None."""
+    pid = _read_pid(path)
+    if pid and _proc_comm(pid) == comm:
+        return pid
+    return None
+
+
+def _terminate(pid, comm, timeout=30.0):
+    """SIGTERM a process (only if it still is `comm`), SIGKILL after timeout; wait for it."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        if _proc_comm(pid) != comm:
+            return
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if _proc_comm(pid) != comm:
+                return
+            time.sleep(0.1)
+    raise LabError("process %d (%s) does not exit" % (pid, comm))
+
+
+def _spawn_detached(args, pidfile, logfile):
+    """Start args in a new session, detached from us (no zombie, survives our exit);
+    its pid goes to pidfile, its output to logfile. Returns the pid."""
+    Path(pidfile).unlink(missing_ok=True)
+    with open(logfile, "ab") as out:
+        out.write(("--- %s: %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), _short(args))).encode())
+        out.flush()
+        # setsid --fork: the shell's pid (written to the pidfile) becomes the program's pid.
+        subprocess.run(
+            ["setsid", "--fork", "sh", "-c", 'echo $$ > "$0"; exec "$@"', str(pidfile), *map(str, args)],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=out, check=True, cwd="/",
+            env=dict(os.environ, PATH=SYSTEM_PATH),
+        )
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        pid = _read_pid(pidfile)
+        if pid:
+            return pid
+        time.sleep(0.02)
+    raise LabError("%s did not start (see %s)" % (args[0], logfile))
+
+
+def _tail(path, lines=15):
+    try:
+        text = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:])
+
+
+# ---------------------------------------------------------------- Debian packages
+
+_apt_updated = False
+
+
+def _pkg_installed(name):
+    proc = run(["dpkg-query", "-W", "-f", "${Status}", name], check=False)
+    return proc.returncode == 0 and proc.stdout.strip().endswith(" installed")
+
+
+def ensure_packages(*names):
+    """apt-get install the Debian packages that are missing (apt-get update once first).
+    Services of new packages are not started (policy-rc.d): the lab starts what it needs."""
+    global _apt_updated
+    missing = [n for n in names if not _pkg_installed(n)]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise LabError("missing Debian packages %s (run as root or install them)" % " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", NEEDRESTART_MODE="l", PATH=SYSTEM_PATH)
+    if not _apt_updated:
+        log("apt-get update")
+        run(["apt-get", "update", "-q"], env=env, timeout=600)
+        _apt_updated = True
+    log("apt-get install %s" % " ".join(missing))
+    policy = Path("/usr/sbin/policy-rc.d")
+    made_policy = False
+    if not policy.exists():
+        policy.write_text("#!/bin/sh\n# temporary, tools/lab.py: do not start services\nexit 101\n")
+        policy.chmod(0o755)
+        made_policy = True
+    try:
+        run(["apt-get", "install", "-y", "-q", *missing], env=env, timeout=1200)
+    finally:
+        if made_policy:
+            policy.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- engine
+
+DOCKERD_PIDFILE = LAB_DIR / "dockerd.pid"
+DOCKERD_LOG = LAB_DIR / "dockerd.log"
+SYSTEM_DOCKER_PID = Path("/var/run/docker.pid")
+CONTAINERD_DIR = Path("/var/run/docker/containerd")
+
+
+def _engine_version():
+    """Server version if an engine answers, else None."""
+    try:
+        proc = docker("info", "--format", "{{.ServerVersion}}", check=False, timeout=20)
+    except LabError:
+        return None
+    version = proc.stdout.strip()
+    if proc.returncode != 0 or not version or "<no value>" in version:
+        return None
+    return version
+
+
+def _our_dockerd():
+    return _live_pid(DOCKERD_PIDFILE, "dockerd")
+
+
+def _clean_stale_engine_files():
+    """A dead dockerd leaves /var/run/docker.pid and its containerd's pidfile and sockets; a
+    recycled pid in them would make the new dockerd refuse to start or wait forever."""
+    if SYSTEM_DOCKER_PID.exists() and not _live_pid(SYSTEM_DOCKER_PID, "dockerd"):
+        log("removing stale %s" % SYSTEM_DOCKER_PID)
+        SYSTEM_DOCKER_PID.unlink(missing_ok=True)
+    ctd_pidfile = CONTAINERD_DIR / "containerd.pid"
+    if ctd_pidfile.exists() and not _live_pid(ctd_pidfile, "containerd"):
+        log("removing stale containerd pidfile and sockets in %s" % CONTAINERD_DIR)
+        ctd_pidfile.unlink(missing_ok=True)
+        for sock in CONTAINERD_DIR.glob("*.sock*"):
+            sock.unlink(missing_ok=True)
+
+
+@_public
+def ensure_engine():
+    """Use the engine that answers, or start dockerd (installing docker.io if needed).
+    Returns {"version", "started_by_lab", "pid"}."""
+    LAB_DIR.mkdir(parents=True, exist_ok=True)
+    version = _engine_version()
+    ours = _our_dockerd()
+    if version:
+        if not ours:
+            DOCKERD_PIDFILE.unlink(missing_ok=True)
+        if _depth <= 2:  # once per command, not again by every step that needs the engine
+            who = "started by the lab, pid %d" % ours if ours else "not started by the lab: it is left alone"
+            log("engine %s answers (%s)" % (version, who))
+        return {"version": version, "started_by_lab": bool(ours), "pid": ours}
+
+    if ours:
+        log("our dockerd (pid %d) does not answer: restarting it" % ours)
+        _terminate(ours, "dockerd", timeout=20)
+    else:
+        other = _live_pid(SYSTEM_DOCKER_PID, "dockerd")
+        if other:
+            log("a dockerd not started by the lab (pid %d) runs: waiting for it" % other)
+            version = _wait_engine(None, 30)
+            if not version:
+                raise LabError("dockerd pid %d (not started by the lab) does not answer; stop it "
+                               "or fix it" % other)
+            return {"version": version, "started_by_lab": False, "pid": None}
+
+    if not shutil.which("dockerd", path=SYSTEM_PATH) or not os.path.exists("/usr/bin/docker"):
+        ensure_packages(PKG_ENGINE)
+        version = _engine_version()
+        if version:
+            log("engine %s answers (started by the package)" % version)
+            return {"version": version, "started_by_lab": False, "pid": None}
+    _clean_stale_engine_files()
+    log("starting dockerd (log: %s)" % DOCKERD_LOG.relative_to(REPO_ROOT))
+    DOCKERD_LOG.write_bytes(b"")
+    pid = _spawn_detached([shutil.which("dockerd", path=SYSTEM_PATH)], DOCKERD_PIDFILE, DOCKERD_LOG)
+    version = _wait_engine(pid, ENGINE_TIMEOUT)
+    if not version:
+        alive = _proc_comm(pid) == "dockerd"
+        if alive:
+            _terminate(pid, "dockerd", timeout=10)
+        DOCKERD_PIDFILE.unlink(missing_ok=True)
+        sys.stderr.write("--- tail of %s\n%s\n---\n" % (DOCKERD_LOG, _tail(DOCKERD_LOG)))
+        raise LabError("dockerd %s (log: %s)" % ("did not answer within %ds" % ENGINE_TIMEOUT if alive
+                                                 else "exited at start", DOCKERD_LOG))
+    log("engine %s answers (dockerd pid %d, started by the lab)" % (version, pid))
+    return {"version": version, "started_by_lab": True, "pid": pid}
+
+
+def _wait_engine(pid, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        version = _engine_version()
+        if version:
+            return version
+        if pid and _proc_comm(pid) != "dockerd":
+            return None  # it died
+        time.sleep(0.2)
+    return None
+
+
+@_public
+def stop_engine():
+    """Stop dockerd if (and only if) this tool started it. Returns True if it stopped one."""
+    pid = _our_dockerd()
+    if not pid:
+        DOCKERD_PIDFILE.unlink(missing_ok=True)
+        log("no dockerd started by the lab runs: nothing to stop"
+            + (" (the running engine is left alone)" if _engine_version() else ""))
+        return False
+    log("stopping dockerd (pid %d)" % pid)
+    _terminate(pid, "dockerd", timeout=60)
+    DOCKERD_PIDFILE.unlink(missing_ok=True)
+    log("dockerd stopped")
+    return True
+
+
+# ---------------------------------------------------------------- images
+
+def _image_exists(name):
+    return docker("image", "inspect", "--format", "{{.Id}}", name, check=False).returncode == 0
+
+
+@_public
+def build_test_images(force=False):
+    """dockhand-test/busybox:latest from Debian's busybox-static (skipped when present)."""
+    ensure_engine()
+    name = TEST_IMAGES[0]
+    if _image_exists(name) and not force:
+        log("%s present" % name)
+        return [name]
+    ensure_packages(PKG_BUSYBOX)
+    old_id = docker("image", "inspect", "--format", "{{.Id}}", name, check=False).stdout.strip()
+    busybox = Path("/bin/busybox")
+    applets = run([busybox, "--list"]).stdout.split()
+    (LAB_DIR / "build").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=LAB_DIR / "build") as root:
+        root = Path(root)
+        root.chmod(0o755)
+        (root / "bin").mkdir()
+        shutil.copy2(busybox, root / "bin" / "busybox")
+        for applet in applets:
+            if applet != "busybox" and "/" not in applet:
+                (root / "bin" / applet).symlink_to("busybox")
+        (root / "etc").mkdir()
+        (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n"
+                                             "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+        (root / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+        for d in ("root", "tmp"):
+            (root / d).mkdir()
+        (root / "tmp").chmod(0o1777)
+        _pipe(["tar", "-C", str(root), "--owner=0", "--group=0", "-c", "."],
+              [docker_bin(), "import", "-c", 'CMD ["sh"]', "-", name], timeout=120)
+    new_id = docker("image", "inspect", "--format", "{{.Id}}", name).stdout.strip()
+    if old_id and old_id != new_id:
+        docker("image", "rm", old_id, check=False)  # fails harmlessly while a container uses it
+    log("built %s (%d applets)" % (name, len(applets)))
+    return [name]
+
+
+def _recipe_files():
+    """Files of tools/node-image that make the image (documentation, *.md, does not)."""
+    return sorted(p for p in RECIPE_DIR.rglob("*")
+                  if p.is_file() and p.suffix != ".md" and "__pycache__" not in p.parts)
+
+
+def node_packages():
+    """Package list of the node image (tools/node-image/packages.txt)."""
+    lines = (RECIPE_DIR / "packages.txt").read_text().splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+def recipe_digest():
+    """sha256 over the recipe: every file of tools/node-image but *.md (path, mode, content;
+    the package list is one of them), the suite, the mmdebstrap options and the image settings
+    given at import."""
+    h = hashlib.sha256()
+    h.update(("suite=%s\n" % NODE_SUITE).encode())
+    for option in MMDEBSTRAP_OPTIONS:
+        h.update(("option=%s\n" % option).encode())
+    for change in NODE_IMPORT_CHANGES:
+        h.update(("change=%s\n" % change).encode())
+    for path in _recipe_files():
+        rel = path.relative_to(RECIPE_DIR).as_posix()
+        st = path.stat()
+        h.update(("file=%s mode=%o size=%d\n" % (rel, st.st_mode & 0o777, st.st_size)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _image_label(name, label):
+    proc = docker("image", "inspect", "--format", '{{ index .Config.Labels "%s" }}' % label, name,
+                  check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def _host_sources():
+    for path in HOST_SOURCES:
+        if os.path.isfile(path) and Path(path).read_text().strip():
+            return path
+    raise LabError("no apt sources on this machine (%s)" % ", ".join(HOST_SOURCES))
+
+
+@_public
+def build_node_image(force=False):
+    """dockhand-lab/node:bookworm with mmdebstrap; reused while its recipe label matches."""
+    ensure_engine()
+    digest = recipe_digest()
+    current = _image_label(NODE_IMAGE, RECIPE_LABEL)
+    if current == digest and not force:
+        log("%s up to date (recipe %s)" % (NODE_IMAGE, digest[:12]))
+        return NODE_IMAGE
+    log("%s %s: building (recipe %s, about 40 s)"
+        % (NODE_IMAGE, "missing" if current is None else "outdated" if current != digest else "forced",
+           digest[:12]))
+    ensure_packages(PKG_MMDEBSTRAP)
+    old_id = docker("image", "inspect", "--format", "{{.Id}}", NODE_IMAGE, check=False).stdout.strip()
+    build_dir = LAB_DIR / "build"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    tarball = build_dir / ("node-%s.tar" % NODE_SUITE)
+    build_log = LAB_DIR / "node-image.log"
+    sources = _host_sources()
+    args = [
+        "mmdebstrap", *MMDEBSTRAP_OPTIONS,
+        "--include=" + ",".join(node_packages()),
+        '--customize-hook=sh "%s" "$1" "%s"' % (RECIPE_DIR / "customize.sh", RECIPE_DIR),
+        NODE_SUITE, str(tarball), sources,
+    ]
+    started = time.monotonic()
+    with open(build_log, "wb") as out:
+        proc = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                              env=dict(os.environ, PATH=SYSTEM_PATH), check=False)
+    if proc.returncode != 0:
+        tarball.unlink(missing_ok=True)
+        sys.stderr.write("--- tail of %s\n%s\n---\n" % (build_log, _tail(build_log)))
+        raise LabError("mmdebstrap failed (exit %d), log: %s" % (proc.returncode, build_log))
+    log("root file system built in %.1fs (%d MB), importing"
+        % (time.monotonic() - started, tarball.stat().st_size // 2**20))
+    changes = []
+    for change in NODE_IMPORT_CHANGES + ("LABEL %s=%s" % (RECIPE_LABEL, digest),):
+        changes += ["-c", change]
+    try:
+        docker("import", *changes, str(tarball), NODE_IMAGE, timeout=600)
+    finally:
+        tarball.unlink(missing_ok=True)
+    new_id = docker("image", "inspect", "--format", "{{.Id}}", NODE_IMAGE).stdout.strip()
+    if old_id and old_id != new_id:
+        docker("image", "rm", old_id, check=False)  # fails harmlessly while a container uses it
+    log("built %s" % NODE_IMAGE)
+    return NODE_IMAGE
+
+
+# ---------------------------------------------------------------- nodes
+
+def node_name(i):
+    return "%s%d" % (NODE_PREFIX, i)
+
+
+def node_address(i):
+    return "172.30.77.%d" % (FIRST_HOST + i - 1)
+
+
+def split_roles(n):
+    """Number of (managers, workers) for n nodes. N=1 and N=3 are all managers; otherwise
+    the managers are the largest odd number below N (at most 7), so there is at least one
+    worker: 1->1+0, 2->1+1, 3->3+0, 4->3+1, 5->3+2, 6->5+1, 7->5+2, 8->7+1, 9->7+2."""
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    if n in (1, 3):
+        managers = n
+    else:
+        managers = min(7, n - 1 if (n - 1) % 2 else n - 2)
+    return managers, n - managers
+
+
+def _lab_containers(all_states=True):
+    args = ["ps", "-q", "--filter", "label=%s=1" % LAB_LABEL]
+    if all_states:
+        args.insert(1, "-a")
+    return docker(*args).stdout.split()
+
+
+def _running_nodes():
+    out = docker("ps", "--filter", "label=%s=1" % LAB_LABEL, "--filter", "status=running",
+                 "--format", "{{.Names}}").stdout.split()
+    return sorted(out, key=lambda name: (len(name), name))
+
+
+def _lab_networks():
+    ids = set(docker("network", "ls", "-q", "--filter", "label=%s=1" % LAB_LABEL).stdout.split())
+    ids |= set(docker("network", "ls", "-q", "--filter", "name=^%s$" % NETWORK).stdout.split())
+    return sorted(ids)
+
+
+def _remove_lab():
+    containers = _lab_containers()
+    if containers:
+        docker("rm", "-f", "-v", *containers, timeout=120)
+    networks = _lab_networks()
+    for net in networks:
+        proc = docker("network", "rm", net, check=False)
+        if proc.returncode != 0:
+            raise LabError("cannot remove network %s: %s (containers not made by the lab use it?)"
+                           % (NETWORK, _last_line(proc.stderr)))
+    return len(containers), len(networks)
+
+
+def _wait_node(name, deadline):
+    """Until `docker info` answers inside the node; the node's engine name is returned."""
+    while True:
+        proc = docker("exec", name, "docker", "info", "--format", "{{.Name}}", check=False, timeout=30)
+        if proc.returncode == 0 and proc.stdout.strip():
+            return proc.stdout.strip()
+        state = docker("inspect", "--format", "{{.State.Status}}", name, check=False).stdout.strip()
+        if state != "running":
+            logs = docker("logs", "--tail", "10", name, check=False)
+            raise LabError("node %s is %s: %s" % (name, state or "gone", _last_line(logs.stderr, logs.stdout)))
+        if time.monotonic() > deadline:
+            raise LabError("docker info does not answer in %s after %ds: %s"
+                           % (name, NODE_TIMEOUT, _last_line(proc.stderr, proc.stdout)))
+        time.sleep(0.3)
+
+
+def _save_images(images):
+    build_dir = LAB_DIR / "build"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    fd, path = tempfile.mkstemp(prefix="images-", suffix=".tar", dir=build_dir)
+    os.close(fd)
+    docker("save", "-o", path, *images, timeout=600)
+    return path
+
+
+def _load_into_nodes(images, nodes):
+    path = _save_images(images)
+    try:
+        def load(node):
+            with open(path, "rb") as f:
+                docker("exec", "-i", node, "docker", "load", "-q", stdin=f, timeout=600)
+        _parallel(load, nodes)
+    finally:
+        os.unlink(path)
+
+
+INVENTORY = LAB_DIR / "inventory.yml"
+
+
+class LabInfo(dict):
+    """What lab_up() returns: a dict that also stands for the inventory file, so
+    os.fspath(info), str(info) and subprocess arguments give .lab/inventory.yml."""
+
+    def __fspath__(self):
+        return self["inventory"]
+
+    def __str__(self):
+        return self["inventory"]
+
+
+def _write_inventory(nodes):
+    managers = [n for n in nodes if n["role"] == "manager"]
+    workers = [n for n in nodes if n["role"] == "worker"]
+    lines = [
+        "# Written by tools/lab.py `up -n %d`; rewritten by every `up`, removed by `down`." % len(nodes),
+        "# Managers: N=1 and N=3 are all managers, otherwise the largest odd number below N (max 7).",
+        "all:",
+        "  children:",
+        "    lab_nodes:",
+        "      vars:",
+        "        ansible_connection: community.docker.docker",
+        "        ansible_python_interpreter: /usr/bin/python3",
+        "      children:",
+    ]
+    for group, members in (("swarm_managers", managers), ("swarm_workers", workers)):
+        lines.append("        %s:" % group)
+        if not members:
+            lines.append("          hosts: {}")
+            continue
+        lines.append("          hosts:")
+        for node in members:
+            lines.append("            %s:" % node["name"])
+            lines.append("              lab_address: %s" % node["address"])
+    tmp = INVENTORY.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    tmp.replace(INVENTORY)
+    return INVENTORY
+
+
+@_public
+def lab_up(n=5):
+    """Fresh lab of n nodes: leftovers removed, engine and images ensured, network and nodes
+    created, engines inside answering, test images loaded, .lab/inventory.yml written.
+    Returns {"nodes": [{"name", "address", "role"}], "managers", "workers", "inventory",
+    "network", "subnet"}."""
+    n = int(n)
+    if not 1 <= n <= MAX_NODES:
+        raise LabError("number of nodes must be 1..%d, not %d" % (MAX_NODES, n))
+    ensure_engine()
+    removed, nets = _remove_lab()
+    if removed or nets:
+        log("removed leftovers: %d containers, %d networks" % (removed, nets))
+    INVENTORY.unlink(missing_ok=True)
+    images = build_test_images()
+    build_node_image()
+
+    docker("network", "create", "--driver", "bridge", "--subnet", SUBNET, "--gateway", GATEWAY,
+           "--label", "%s=1" % LAB_LABEL, NETWORK)
+    managers = split_roles(n)[0]
+    nodes = [{"name": node_name(i), "address": node_address(i),
+              "role": "manager" if i <= managers else "worker"} for i in range(1, n + 1)]
+
+    def start(node):
+        docker("run", "-d", "--name", node["name"], "--hostname", node["name"],
+               "--network", NETWORK, "--ip", node["address"],
+               "--label", "%s=1" % LAB_LABEL, "--label", "%s.role=%s" % (LAB_LABEL, node["role"]),
+               *NODE_RUN_FLAGS, NODE_IMAGE, timeout=120)
+
+    log("starting %d nodes on %s (%s)" % (n, NETWORK, SUBNET))
+    _parallel(start, nodes)
+    deadline = time.monotonic() + NODE_TIMEOUT
+    _parallel(lambda node: _wait_node(node["name"], deadline), nodes)
+    log("docker info answers in all %d nodes" % n)
+    _load_into_nodes(images, [node["name"] for node in nodes])
+    log("loaded %s into the nodes" % ", ".join(images))
+    _write_inventory(nodes)
+    log("lab up: %d nodes (%d managers, %d workers), inventory %s"
+        % (n, managers, n - managers, INVENTORY.relative_to(REPO_ROOT)))
+    return LabInfo({
+        "nodes": nodes,
+        "managers": [x["name"] for x in nodes if x["role"] == "manager"],
+        "workers": [x["name"] for x in nodes if x["role"] == "worker"],
+        "inventory": str(INVENTORY),
+        "network": NETWORK,
+        "subnet": SUBNET,
+    })
+
+
+def running_lab():
+    """Names of the lab nodes that run now (sorted node1, node2, ...)."""
+    if not _engine_version():
+        return []
+    return _running_nodes()
+
+
+@_public
+def lab_down():
+    """Remove the lab's nodes (with their volumes) and network; idempotent. Does not start an
+    engine just for that (a stopped engine runs no node; `up` clears leftovers)."""
+    if not _engine_version():
+        log("no engine answers: no node runs (leftovers are removed by the next `up`)")
+        return 0
+    removed, nets = _remove_lab()
+    INVENTORY.unlink(missing_ok=True)
+    log("lab down: removed %d containers, %d networks" % (removed, nets))
+    return removed
+
+
+@_public
+def load_images(images):
+    """Copy local images into every running lab node (docker save | docker load)."""
+    images = list(images)
+    if not images:
+        raise LabError("no image given")
+    if not _engine_version():
+        raise LabError("no engine answers")
+    for image in images:
+        if not _image_exists(image):
+            raise LabError("no local image %s" % image)
+    nodes = _running_nodes()
+    if not nodes:
+        raise LabError("no lab node runs (python3 tools/lab.py up)")
+    _load_into_nodes(images, nodes)
+    log("loaded %s into %s" % (", ".join(images), ", ".join(nodes)))
+    return nodes
+
+
+# ---------------------------------------------------------------- registries
+
+AUTH_FILE = REGISTRY_DIR / "auth.json"
+
+
+def _registry_paths(name):
+    base = REGISTRY_DIR / name
+    return {"base": base, "config": base / "config.yml", "data": base / "data",
+            "pidfile": base / "registry.pid", "log": base / "registry.log",
+            "htpasswd": base / "htpasswd"}
+
+
+def _registry_pids(name):
+    """Live registry processes of this lab instance: from the pidfile, and any
+    docker-registry whose command line names our config file (pidfile lost)."""
+    paths = _registry_paths(name)
+    pids = set()
+    pid = _live_pid(paths["pidfile"], "docker-registry")
+    if pid:
+        pids.add(pid)
+    config = str(paths["config"]).encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if config in cmdline and _proc_comm(int(entry.name)) == "docker-registry":
+                pids.add(int(entry.name))
+    return sorted(pids)
+
+
+def _stop_registry(name):
+    paths = _registry_paths(name)
+    pids = _registry_pids(name)
+    for pid in pids:
+        _terminate(pid, "docker-registry", timeout=10)
+    paths["pidfile"].unlink(missing_ok=True)
+    return len(pids)
+
+
+def _http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _registry_config(name, port, paths):
+    lines = [
+        "version: 0.1",
+        "log:",
+        "  level: info",
+        "  fields:",
+        "    service: dockhand-lab-%s" % name,
+        "storage:",
+        "  filesystem:",
+        "    rootdirectory: %s" % paths["data"],
+        "  delete:",
+        "    enabled: true",
+        "http:",
+        "  addr: 127.0.0.1:%d" % port,
+        "  secret: %s" % secrets.token_hex(16),
+        "  headers:",
+        "    X-Content-Type-Options: [nosniff]",
+    ]
+    if name == "auth":
+        lines += [
+            "auth:",
+            "  htpasswd:",
+            "    realm: dockhand-lab",
+            "    path: %s" % paths["htpasswd"],
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@_public
+def registry_up():
+    """(Re)start both registries: plain 127.0.0.1:5000, htpasswd auth 127.0.0.1:5001 (user
+    dockhand, new password each time, also in .lab/registry/auth.json, mode 0600).
+    Returns {"plain", "auth" (host:port), "plain_url", "auth_url", "username", "password"}."""
+    ensure_packages(*PKG_REGISTRY)
+    REGISTRY_DIR.mkdir(parents=True, exist_ok=True)
+    for name in REGISTRIES:
+        if _stop_registry(name):
+            log("stopped a registry %s left running" % name)
+    for port in REGISTRIES.values():
+        if _http_status("http://127.0.0.1:%d/v2/" % port) is not None:
+            raise LabError("port 127.0.0.1:%d is used by a process the lab did not start" % port)
+
+    password = secrets.token_urlsafe(18)
+    binary = shutil.which("docker-registry", path=SYSTEM_PATH)
+    for name, port in REGISTRIES.items():
+        paths = _registry_paths(name)
+        shutil.rmtree(paths["data"], ignore_errors=True)
+        paths["data"].mkdir(parents=True)
+        if name == "auth":
+            line = run(["htpasswd", "-Bbn", REGISTRY_USER, password]).stdout.strip()
+            paths["htpasswd"].write_text(line + "\n")
+            paths["htpasswd"].chmod(0o600)
+        paths["config"].write_text(_registry_config(name, port, paths))
+        paths["config"].chmod(0o600)
+        paths["log"].write_bytes(b"")
+        _spawn_detached([binary, "serve", paths["config"]], paths["pidfile"], paths["log"])
+
+    expected = {"plain": 200, "auth": 401}
+    for name, port in REGISTRIES.items():
+        paths = _registry_paths(name)
+        deadline = time.monotonic() + 20
+        while True:
+            code = _http_status("http://127.0.0.1:%d/v2/" % port)
+            if code == expected[name]:
+                break
+            if code is not None or time.monotonic() > deadline or not _registry_pids(name):
+                sys.stderr.write("--- tail of %s\n%s\n---\n" % (paths["log"], _tail(paths["log"])))
+                raise LabError("registry %s on 127.0.0.1:%d: /v2/ gave %s, expected %d"
+                               % (name, port, code or "no answer", expected[name]))
+            time.sleep(0.1)
+        log("registry %s answers on 127.0.0.1:%d (HTTP %d on /v2/)" % (name, port, code))
+
+    info = {
+        "plain": "127.0.0.1:%d" % REGISTRIES["plain"],
+        "auth": "127.0.0.1:%d" % REGISTRIES["auth"],
+        "plain_url": "http://127.0.0.1:%d" % REGISTRIES["plain"],
+        "auth_url": "http://127.0.0.1:%d" % REGISTRIES["auth"],
+        "username": REGISTRY_USER,
+        "password": password,
+    }
+    AUTH_FILE.unlink(missing_ok=True)
+    fd = os.open(AUTH_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"registry": info["auth"], "url": info["auth_url"], "username": REGISTRY_USER,
+                   "password": password}, f, indent=2)
+        f.write("\n")
+    return info
+
+
+def registry_info():
+    """The dict registry_up() returned, if both registries still run; else None."""
+    if not all(_registry_pids(name) for name in REGISTRIES):
+        return None
+    try:
+        saved = json.loads(AUTH_FILE.read_text())
+    except (OSError, ValueError):
+        return None
+    return {
+        "plain": "127.0.0.1:%d" % REGISTRIES["plain"],
+        "auth": "127.0.0.1:%d" % REGISTRIES["auth"],
+        "plain_url": "http://127.0.0.1:%d" % REGISTRIES["plain"],
+        "auth_url": "http://127.0.0.1:%d" % REGISTRIES["auth"],
+        "username": saved["username"],
+        "password": saved["password"],
+    }
+
+
+@_public
+def registry_down():
+    """Stop both registries and delete their storage, htpasswd and auth.json; idempotent."""
+    stopped = 0
+    for name in REGISTRIES:
+        stopped += _stop_registry(name)
+        paths = _registry_paths(name)
+        shutil.rmtree(paths["data"], ignore_errors=True)
+        paths["htpasswd"].unlink(missing_ok=True)
+    AUTH_FILE.unlink(missing_ok=True)
+    log("registries down (%d processes stopped, storage removed)" % stopped)
+    return stopped
+
+
+# ---------------------------------------------------------------- status
+
+def status():
+    """What runs: engine, images, nodes, registries. Prints it and returns it as a dict."""
+    result = {"engine": None, "images": {}, "nodes": [], "registries": {}}
+    version = _engine_version()
+    ours = _our_dockerd()
+    if version:
+        result["engine"] = {"version": version, "started_by_lab": bool(ours), "pid": ours}
+        who = "started by the lab (pid %d)" % ours if ours else "not started by the lab"
+        print("engine: Docker %s, %s" % (version, who))
+    else:
+        print("engine: not answering")
+    if version:
+        digest = recipe_digest()
+        for image in TEST_IMAGES + (NODE_IMAGE,):
+            present = _image_exists(image)
+            state = "present" if present else "missing"
+            if present and image == NODE_IMAGE:
+                state += ", recipe %s" % ("current" if _image_label(image, RECIPE_LABEL) == digest
+                                          else "OUTDATED")
+            result["images"][image] = state
+            print("image %s: %s" % (image, state))
+        out = docker("ps", "-a", "--filter", "label=%s=1" % LAB_LABEL, "--format",
+                     '{{.Names}}\t{{.Status}}\t{{.Label "dockhand.lab.role"}}').stdout
+        for line in sorted(out.splitlines(), key=lambda s: (len(s.split("\t")[0]), s)):
+            name, state, role = (line.split("\t") + ["", ""])[:3]
+            addr = docker("inspect", "--format",
+                          '{{with index .NetworkSettings.Networks "%s"}}{{.IPAddress}}{{end}}' % NETWORK,
+                          name, check=False).stdout.strip()
+            result["nodes"].append({"name": name, "status": state, "role": role, "address": addr})
+            print("node %s: %s, %s, %s" % (name, role or "?", addr or "-", state))
+        if not result["nodes"]:
+            print("nodes: none")
+        if INVENTORY.exists():
+            print("inventory: %s" % INVENTORY)
+    for name, port in REGISTRIES.items():
+        pids = _registry_pids(name)
+        result["registries"][name] = {"address": "127.0.0.1:%d" % port, "pids": pids}
+        state = "running (pid %s)" % pids[0] if pids else "stopped"
+        print("registry %s 127.0.0.1:%d: %s" % (name, port, state))
+    if AUTH_FILE.exists():
+        print("registry credentials: %s" % AUTH_FILE)
+    return result
+
+
+# ---------------------------------------------------------------- CLI
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="lab.py", description="Test lab of dockhand.docker.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("engine", help="start or stop the Docker engine")
+    p.add_argument("action", choices=("up", "down"))
+    p = sub.add_parser("images", help="build the local test images")
+    p.add_argument("--force", action="store_true", help="rebuild even if present")
+    p = sub.add_parser("node-image", help="build the lab node image if its recipe changed")
+    p.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    p = sub.add_parser("up", help="(re)create the lab nodes")
+    p.add_argument("-n", "--nodes", type=int, default=5, help="number of nodes (default 5)")
+    sub.add_parser("down", help="remove the lab nodes and network")
+    p = sub.add_parser("registry", help="start or stop the local registries")
+    p.add_argument("action", choices=("up", "down"))
+    sub.add_parser("status", help="show what is running")
+    p = sub.add_parser("load", help="load local images into every running node")
+    p.add_argument("images", nargs="+")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "engine":
+            ensure_engine() if args.action == "up" else stop_engine()
+        elif args.command == "images":
+            build_test_images(force=args.force)
+        elif args.command == "node-image":
+            build_node_image(force=args.force)
+        elif args.command == "up":
+            lab_up(args.nodes)
+        elif args.command == "down":
+            lab_down()
+        elif args.command == "registry":
+            if args.action == "up":
+                info = registry_up()
+                print("plain registry: %s" % info["plain"])
+                print("auth registry:  %s  user %s, password in %s"
+                      % (info["auth"], info["username"], AUTH_FILE))
+            else:
+                registry_down()
+        elif args.command == "status":
+            status()
+        elif args.command == "load":
+            load_images(args.images)
+    except LabError as err:
+        print("lab: error: %s" % err, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lab: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
