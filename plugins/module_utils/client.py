@@ -246,6 +246,19 @@ class EngineClient(object):
         func = getattr(self.api, method)
         return self._guard(lambda: func(*args, **kwargs), action, missing_ok=True)
 
+    def post_json(self, action, path, path_args, body):
+        """POST a JSON body to an API path the SDK has no (or only a partial) method for.
+
+        Example: the SDK's update_container() lacks NanoCpus and PidsLimit, which the engine's
+        update endpoint accepts. This is the one place that uses the SDK's request helpers.
+        """
+        api = self.api
+
+        def post():
+            response = api._post_json(api._url(path, *path_args), data=body)
+            return api._result(response, json=True)
+        return self._guard(post, action)
+
     def version(self):
         if self._version_info is None:
             self._version_info = self.call('report its version', 'version', api_version=False)

@@ -22,11 +22,12 @@ from ansible_collections.dockhand.docker.plugins.module_utils.client import (
     EngineClient,
     sdk_missing_message,
 )
+from ansible_collections.dockhand.docker.plugins.module_utils.log_config import InvalidLogConfig
 from ansible_collections.dockhand.docker.plugins.module_utils.reference import InvalidReference
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
 # What the shared parsers raise for bad user input: reported as the task's one-line failure.
-INPUT_ERRORS = (InvalidReference, InvalidValue)
+INPUT_ERRORS = (InvalidLogConfig, InvalidReference, InvalidValue)
 
 
 class DockhandModule(AnsibleModule):

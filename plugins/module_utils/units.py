@@ -164,3 +164,39 @@ def format_cpus(nano_cpus):
     if not fraction:
         return str(whole)
     return f'{whole}.{fraction:09d}'.rstrip('0')
+
+
+_DURATION_PART = re.compile(r'([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s|m|h)')
+_DURATION_NS = {'ns': 1, 'us': 10 ** 3, 'ms': 10 ** 6, 's': NANO, 'm': 60 * NANO, 'h': 3600 * NANO}
+_DURATION_HINT = 'use seconds (30) or a duration such as 30s, 1m30s, 500ms or 1h'
+
+
+def parse_duration(value, name='duration'):
+    """Seconds (int) or a Go-style duration ('1m30s') -> nanoseconds, as the engine stores them."""
+    if isinstance(value, bool) or value is None:
+        _fail(name, value, 'is not a duration; ' + _DURATION_HINT)
+    if isinstance(value, (int, float)):
+        text = repr(value)
+        value = '%ss' % value
+    else:
+        text = value = str(value).strip()
+        if _CPUS.match(value):  # a bare number means seconds
+            value += 's'
+    parts = _DURATION_PART.findall(value)
+    if not parts or ''.join(number + unit for number, unit in parts) != value:
+        _fail(name, text, 'is not a duration; ' + _DURATION_HINT)
+    total = sum(Fraction(number) * _DURATION_NS[unit] for number, unit in parts)
+    if total <= 0:
+        _fail(name, text, 'must be longer than zero; ' + _DURATION_HINT)
+    return int(total)
+
+
+def format_duration(nanoseconds):
+    """Nanoseconds -> the shortest exact form among h/m/s/ms ('90s' for 90e9, '1m' for 60e9)."""
+    if not nanoseconds:
+        return None
+    for unit in ('h', 'm', 's', 'ms', 'us'):
+        factor = _DURATION_NS[unit]
+        if nanoseconds % factor == 0:
+            return '%d%s' % (nanoseconds // factor, unit)
+    return '%dns' % nanoseconds

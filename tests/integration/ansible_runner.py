@@ -52,6 +52,14 @@ class PlaybookRun(object):
         """The module result of task number ``task`` on ``host``."""
         return self.task(task, play)["hosts"][host]
 
+    def named(self, name, host="localhost", play=0):
+        """The result on ``host`` of the task whose name ends with ``name`` (roles prefix theirs)."""
+        for task in self.data["plays"][play]["tasks"]:
+            if task["task"]["name"].endswith(name):
+                return task["hosts"][host]
+        names = [task["task"]["name"] for task in self.data["plays"][play]["tasks"]]
+        raise KeyError("no task named %r in %s" % (name, names))
+
     def hosts(self, task=0, play=0):
         return self.task(task, play)["hosts"]
 

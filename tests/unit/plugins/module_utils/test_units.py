@@ -9,10 +9,13 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dockhand.docker.plugins.module_utils.units import (
+    NANO,
     InvalidValue,
     format_cpus,
+    format_duration,
     format_size,
     parse_cpus,
+    parse_duration,
     parse_size,
 )
 
@@ -335,3 +338,28 @@ def test_cpus_round_trip_from_nano(nano_cpus):
 ])
 def test_cpus_round_trip_from_value(value, canonical):
     assert format_cpus(parse_cpus(value)) == canonical
+
+
+@pytest.mark.parametrize('value, expected', [
+    (30, 30 * NANO), ('30', 30 * NANO), ('30s', 30 * NANO), ('1m30s', 90 * NANO), ('500ms', NANO // 2),
+    ('1h', 3600 * NANO), ('0.5s', NANO // 2), (1.5, 3 * NANO // 2), ('2m', 120 * NANO),
+])
+def test_parse_duration(value, expected):
+    assert parse_duration(value, 'interval') == expected
+
+
+@pytest.mark.parametrize('value, fragment', [
+    ('', 'is not a duration'), ('10x', 'is not a duration'), ('s', 'is not a duration'), (True, 'is not a duration'),
+    (None, 'is not a duration'), ('1m 30s', 'is not a duration'), (0, 'longer than zero'), ('-5s', 'not a duration'),
+])
+def test_parse_duration_rejects(value, fragment):
+    with pytest.raises(InvalidValue) as err:
+        parse_duration(value, 'interval')
+    assert str(err.value).startswith('interval: ')
+    assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize('ns, text', [(90 * NANO, '90s'), (60 * NANO, '1m'), (3600 * NANO, '1h'),
+                                      (NANO // 2, '500ms'), (0, None), (1500, '1500ns')])
+def test_format_duration(ns, text):
+    assert format_duration(ns) == text
