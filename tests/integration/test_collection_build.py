@@ -5,6 +5,7 @@ import subprocess
 import tarfile
 
 import pytest
+
 from ansible_runner import REPO_ROOT, VENV_BIN, ansible_env
 
 pytestmark = pytest.mark.engine
@@ -29,7 +30,8 @@ def test_build_install_and_run(tmp_path, engine):
                               "--force", "-p", str(installed), str(tarballs[0])], capture_output=True, text=True,
                              check=False, env=ansible_env(ANSIBLE_COLLECTIONS_PATH=str(installed)))
     assert install.returncode == 0, install.stdout + install.stderr
-    assert (installed / "ansible_collections" / "dockhand" / "docker" / "MANIFEST.json").is_file(), install.stdout + install.stderr
+    manifest = installed / "ansible_collections" / "dockhand" / "docker" / "MANIFEST.json"
+    assert manifest.is_file(), install.stdout + install.stderr
 
     env = ansible_env(ANSIBLE_COLLECTIONS_PATH=str(installed), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal",
                       ANSIBLE_LOAD_CALLBACK_PLUGINS="0")

@@ -7,6 +7,7 @@ import subprocess
 import threading
 
 import pytest
+
 from ansible_runner import run_module, run_playbook
 
 pytestmark = pytest.mark.engine

@@ -1,5 +1,6 @@
 """engine_info on every lab node: Debian's Docker SDK 5.0.3, reached through community.docker.docker."""
 import pytest
+
 from ansible_runner import run_playbook
 
 pytestmark = pytest.mark.lab
