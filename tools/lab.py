@@ -4,16 +4,22 @@ Standard library only (it runs before any virtualenv exists). Use it as a CLI::
 
     python3 tools/lab.py engine up|down     start / stop a dockerd (stops only one it started)
     python3 tools/lab.py images             local test images (dockhand-test/busybox:latest)
-    python3 tools/lab.py node-image [--force]   the lab node image (dockhand-lab/node:bookworm)
-    python3 tools/lab.py up [-n N]          N docker-in-docker nodes + .lab/inventory.yml
+    python3 tools/lab.py node-image [--release R] [--force]
+                                            a lab node image: dockhand-lab/node:bookworm (default,
+                                            Docker 20.10) or dockhand-lab/node:trixie (Docker 26.1)
+    python3 tools/lab.py up [-n N] [--trixie K]
+                                            N docker-in-docker nodes, the last K of them trixie
+                                            (default K: $DOCKHAND_LAB_TRIXIE or 0), and
+                                            .lab/inventory.yml
     python3 tools/lab.py down               remove the nodes and their network
     python3 tools/lab.py registry up|down   registries on 127.0.0.1:5000 (plain), :5001 (htpasswd)
     python3 tools/lab.py status             what is running
     python3 tools/lab.py load IMAGE...      copy local images into every running node
 
 or import it (pytest fixtures do) and call ensure_engine(), stop_engine(), build_test_images(),
-build_node_image(), lab_up(n), lab_down(), registry_up(), registry_down(), load_images(images),
-status(). Functions raise LabError on failure; the CLI prints one line and exits 1.
+build_node_image(release), lab_up(n, trixie), lab_down(), registry_up(), registry_down(),
+load_images(images), status(). Functions raise LabError on failure; the CLI prints one line and
+exits 1.
 
 Everything the lab keeps lives in <repo>/.lab/ (git-ignored). Facts the design rests on
 (run flags of nodes, what fails on the test machines) are in docs/lab-notes.md of the shared docs.
@@ -50,9 +56,14 @@ FIRST_HOST = 11  # dockhand-node1 = 172.30.77.11
 MAX_NODES = 40
 
 TEST_IMAGES = ("dockhand-test/busybox:latest",)
-NODE_IMAGE = "dockhand-lab/node:bookworm"
-NODE_SUITE = "bookworm"
+# Debian releases a node can run, with the Docker engine each brings. Nodes are bookworm unless
+# asked otherwise (`up --trixie K`: the last K nodes are trixie). Image: dockhand-lab/node:<release>.
+NODE_RELEASES = {"bookworm": "Docker 20.10", "trixie": "Docker 26.1"}
+DEFAULT_RELEASE = "bookworm"
+NODE_IMAGE_REPO = "dockhand-lab/node"
+NODE_IMAGE = "%s:%s" % (NODE_IMAGE_REPO, DEFAULT_RELEASE)
 RECIPE_LABEL = "dockhand.lab.recipe"
+RELEASE_LABEL = "dockhand.lab.release"  # on nodes: their release
 NODE_ENTRYPOINT = "/usr/local/sbin/lab-init"
 # Given to `docker import -c`; part of the recipe digest.
 NODE_IMPORT_CHANGES = (
@@ -78,6 +89,8 @@ MMDEBSTRAP_OPTIONS = (
     "--dpkgopt=path-include=/usr/share/doc/*/copyright",
 )
 HOST_SOURCES = ("/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list")
+
+TRIXIE_ENV = "DOCKHAND_LAB_TRIXIE"  # default of `up --trixie`
 
 ENGINE_TIMEOUT = 60
 NODE_TIMEOUT = 120
@@ -487,29 +500,62 @@ def build_test_images(force=False):
     return [name]
 
 
-def _recipe_files():
-    """Files of tools/node-image that make the image (documentation, *.md, does not)."""
+def _check_release(release):
+    if release not in NODE_RELEASES:
+        raise LabError("unknown node release %r (one of: %s)" % (release, ", ".join(NODE_RELEASES)))
+    return release
+
+
+def node_image(release=DEFAULT_RELEASE):
+    """Image name of a node release: dockhand-lab/node:<release>."""
+    return "%s:%s" % (NODE_IMAGE_REPO, _check_release(release))
+
+
+def _release_file(path):
+    """The release a recipe file belongs to (packages-trixie.txt -> "trixie"), None if shared."""
+    stem = path.stem
+    if path.parent == RECIPE_DIR and stem.startswith("packages-"):
+        return stem[len("packages-"):]
+    return None
+
+
+def _recipe_files(release=DEFAULT_RELEASE):
+    """Files of tools/node-image that make the image of a release: the shared ones and the
+    release's own (packages-<release>.txt); documentation (*.md) does not count."""
     return sorted(p for p in RECIPE_DIR.rglob("*")
-                  if p.is_file() and p.suffix != ".md" and "__pycache__" not in p.parts)
+                  if p.is_file() and p.suffix != ".md" and "__pycache__" not in p.parts
+                  and _release_file(p) in (None, release))
 
 
-def node_packages():
-    """Package list of the node image (tools/node-image/packages.txt)."""
-    lines = (RECIPE_DIR / "packages.txt").read_text().splitlines()
+def _package_lines(path):
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
 
 
-def recipe_digest():
-    """sha256 over the recipe: every file of tools/node-image but *.md (path, mode, content;
-    the package list is one of them), the suite, the mmdebstrap options and the image settings
-    given at import."""
+def node_packages(release=DEFAULT_RELEASE):
+    """Package list of a node image: tools/node-image/packages.txt plus the release's own
+    packages-<release>.txt (when there is one)."""
+    _check_release(release)
+    packages = _package_lines(RECIPE_DIR / "packages.txt")
+    for name in _package_lines(RECIPE_DIR / ("packages-%s.txt" % release)):
+        if name not in packages:
+            packages.append(name)
+    return packages
+
+
+def recipe_digest(release=DEFAULT_RELEASE):
+    """sha256 over the recipe of a release: the suite (= release), every file of tools/node-image
+    the release uses (path, mode, content; see _recipe_files), the mmdebstrap options and the
+    image settings given at import."""
     h = hashlib.sha256()
-    h.update(("suite=%s\n" % NODE_SUITE).encode())
+    h.update(("suite=%s\n" % _check_release(release)).encode())
     for option in MMDEBSTRAP_OPTIONS:
         h.update(("option=%s\n" % option).encode())
     for change in NODE_IMPORT_CHANGES:
         h.update(("change=%s\n" % change).encode())
-    for path in _recipe_files():
+    for path in _recipe_files(release):
         rel = path.relative_to(RECIPE_DIR).as_posix()
         st = path.stat()
         h.update(("file=%s mode=%o size=%d\n" % (rel, st.st_mode & 0o777, st.st_size)).encode())
@@ -530,35 +576,126 @@ def _host_sources():
     raise LabError("no apt sources on this machine (%s)" % ", ".join(HOST_SOURCES))
 
 
+def _deb822_stanzas(text):
+    """Stanzas of a deb822 sources file, as lists of lines (comments dropped)."""
+    stanzas, current = [], []
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                stanzas.append(current)
+            current = []
+        elif not line.startswith("#"):
+            current.append(line)
+    if current:
+        stanzas.append(current)
+    return stanzas
+
+
+def _deb822_field(stanza, name):
+    for line in stanza:
+        key, sep, value = line.partition(":")
+        if sep and not line[:1].isspace() and key.strip().lower() == name.lower():
+            return value.strip()
+    return None
+
+
+def _is_main_suite(suite):
+    """bookworm, not bookworm-security / bookworm-updates / bookworm/updates."""
+    return bool(suite) and "-" not in suite and "/" not in suite
+
+
+def sources_for_suite(suite, text, deb822=True):
+    """apt sources for `suite` from the same mirror as the host: a copy of the host's
+    main-archive entry (the first `deb` entry of a plain suite, not -security or -updates) with
+    its suite replaced. Returns the new file's text (same format as the input)."""
+    if deb822:
+        for stanza in _deb822_stanzas(text):
+            types = (_deb822_field(stanza, "Types") or "").split()
+            suites = (_deb822_field(stanza, "Suites") or "").split()
+            enabled = (_deb822_field(stanza, "Enabled") or "yes").lower()
+            if "deb" not in types or enabled == "no" or not any(_is_main_suite(x) for x in suites):
+                continue
+            lines, skipping = [], False
+            for line in stanza:
+                if line[:1].isspace():  # continuation line of the field above
+                    if not skipping:
+                        lines.append(line)
+                    continue
+                skipping = line.partition(":")[0].strip().lower() == "suites"
+                lines.append("Suites: %s" % suite if skipping else line)
+            return "\n".join(lines) + "\n"
+    else:
+        for line in text.splitlines():
+            words = line.split("#")[0].split()
+            if not words or words[0] != "deb":
+                continue
+            rest = words[1:]
+            if rest and rest[0].startswith("["):  # [ option=value ... ]
+                while rest and not rest[0].endswith("]"):
+                    rest = rest[1:]
+                rest = rest[1:]
+            if len(rest) >= 2 and _is_main_suite(rest[1]):
+                head = words[:len(words) - len(rest)]
+                return " ".join(head + [rest[0], suite] + rest[2:]) + "\n"
+    raise LabError("no main-archive entry (a `deb` entry of a plain suite) in the host's apt sources")
+
+
+def _mirror_for(release, build_dir):
+    """The mmdebstrap mirror argument for a release: the host's own sources file when it is
+    the host's release, else a copy of its main-archive entry with `Suites: <release>` written
+    to build_dir (made at run time: the lab names no mirror itself). Returns (path, made)."""
+    host = _host_sources()
+    text = Path(host).read_text()
+    deb822 = host.endswith(".sources")
+    suites = set()
+    if deb822:
+        for stanza in _deb822_stanzas(text):
+            suites.update((_deb822_field(stanza, "Suites") or "").split())
+    else:
+        for line in text.splitlines():
+            suites.update(line.split("#")[0].split())
+    if release in suites:
+        return host, False
+    path = build_dir / ("%s.%s" % (release, "sources" if deb822 else "list"))
+    path.write_text(sources_for_suite(release, text, deb822=deb822))
+    return path, True
+
+
 @_public
-def build_node_image(force=False):
-    """dockhand-lab/node:bookworm with mmdebstrap; reused while its recipe label matches."""
+def build_node_image(release=DEFAULT_RELEASE, force=False):
+    """dockhand-lab/node:<release> with mmdebstrap; reused while its recipe label matches.
+    Returns the image name."""
     ensure_engine()
-    digest = recipe_digest()
-    current = _image_label(NODE_IMAGE, RECIPE_LABEL)
+    image = node_image(release)
+    digest = recipe_digest(release)
+    current = _image_label(image, RECIPE_LABEL)
     if current == digest and not force:
-        log("%s up to date (recipe %s)" % (NODE_IMAGE, digest[:12]))
-        return NODE_IMAGE
+        log("%s up to date (recipe %s)" % (image, digest[:12]))
+        return image
     log("%s %s: building (recipe %s, about 40 s)"
-        % (NODE_IMAGE, "missing" if current is None else "outdated" if current != digest else "forced",
+        % (image, "missing" if current is None else "outdated" if current != digest else "forced",
            digest[:12]))
     ensure_packages(PKG_MMDEBSTRAP)
-    old_id = docker("image", "inspect", "--format", "{{.Id}}", NODE_IMAGE, check=False).stdout.strip()
+    old_id = docker("image", "inspect", "--format", "{{.Id}}", image, check=False).stdout.strip()
     build_dir = LAB_DIR / "build"
     build_dir.mkdir(parents=True, exist_ok=True)
-    tarball = build_dir / ("node-%s.tar" % NODE_SUITE)
-    build_log = LAB_DIR / "node-image.log"
-    sources = _host_sources()
+    tarball = build_dir / ("node-%s.tar" % release)
+    build_log = LAB_DIR / ("node-image.log" if release == DEFAULT_RELEASE else "node-image-%s.log" % release)
+    sources, made_sources = _mirror_for(release, build_dir)
     args = [
         "mmdebstrap", *MMDEBSTRAP_OPTIONS,
-        "--include=" + ",".join(node_packages()),
+        "--include=" + ",".join(node_packages(release)),
         '--customize-hook=sh "%s" "$1" "%s"' % (RECIPE_DIR / "customize.sh", RECIPE_DIR),
-        NODE_SUITE, str(tarball), sources,
+        release, str(tarball), str(sources),
     ]
     started = time.monotonic()
-    with open(build_log, "wb") as out:
-        proc = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                              env=dict(os.environ, PATH=SYSTEM_PATH), check=False)
+    try:
+        with open(build_log, "wb") as out:
+            proc = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                  env=dict(os.environ, PATH=SYSTEM_PATH), check=False)
+    finally:
+        if made_sources:
+            sources.unlink(missing_ok=True)
     if proc.returncode != 0:
         tarball.unlink(missing_ok=True)
         sys.stderr.write("--- tail of %s\n%s\n---\n" % (build_log, _tail(build_log)))
@@ -569,14 +706,14 @@ def build_node_image(force=False):
     for change in NODE_IMPORT_CHANGES + ("LABEL %s=%s" % (RECIPE_LABEL, digest),):
         changes += ["-c", change]
     try:
-        docker("import", *changes, str(tarball), NODE_IMAGE, timeout=600)
+        docker("import", *changes, str(tarball), image, timeout=600)
     finally:
         tarball.unlink(missing_ok=True)
-    new_id = docker("image", "inspect", "--format", "{{.Id}}", NODE_IMAGE).stdout.strip()
+    new_id = docker("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
     if old_id and old_id != new_id:
         docker("image", "rm", old_id, check=False)  # fails harmlessly while a container uses it
-    log("built %s" % NODE_IMAGE)
-    return NODE_IMAGE
+    log("built %s" % image)
+    return image
 
 
 # ---------------------------------------------------------------- nodes
@@ -684,12 +821,14 @@ class LabInfo(dict):
         return self["inventory"]
 
 
-def _write_inventory(nodes):
+def _write_inventory(nodes, trixie=0):
     managers = [n for n in nodes if n["role"] == "manager"]
     workers = [n for n in nodes if n["role"] == "worker"]
     lines = [
-        "# Written by tools/lab.py `up -n %d`; rewritten by every `up`, removed by `down`." % len(nodes),
+        "# Written by tools/lab.py `up -n %d --trixie %d`; rewritten by every `up`, removed by `down`."
+        % (len(nodes), trixie),
         "# Managers: N=1 and N=3 are all managers, otherwise the largest odd number below N (max 7).",
+        "# lab_release: the node's Debian release (bookworm: Docker 20.10, trixie: Docker 26.1).",
         "all:",
         "  children:",
         "    lab_nodes:",
@@ -707,51 +846,66 @@ def _write_inventory(nodes):
         for node in members:
             lines.append("            %s:" % node["name"])
             lines.append("              lab_address: %s" % node["address"])
+            lines.append("              lab_release: %s" % node["release"])
     tmp = INVENTORY.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(INVENTORY)
     return INVENTORY
 
 
+def node_releases(n, trixie=0):
+    """Release of each of n nodes (node1 first): the last `trixie` nodes are trixie."""
+    return [DEFAULT_RELEASE] * (n - trixie) + ["trixie"] * trixie
+
+
 @_public
-def lab_up(n=5):
-    """Fresh lab of n nodes: leftovers removed, engine and images ensured, network and nodes
-    created, engines inside answering, test images loaded, .lab/inventory.yml written.
-    Returns {"nodes": [{"name", "address", "role"}], "managers", "workers", "inventory",
-    "network", "subnet"}."""
-    n = int(n)
+def lab_up(n=5, trixie=0):
+    """Fresh lab of n nodes, the last `trixie` of them Debian 13 nodes with Docker 26.1 (the
+    others bookworm, Docker 20.10): leftovers removed, engine and images ensured, network and
+    nodes created, engines inside answering, test images loaded, .lab/inventory.yml written.
+    Returns {"nodes": [{"name", "address", "role", "release"}], "managers", "workers",
+    "inventory", "network", "subnet"}."""
+    n, trixie = int(n), int(trixie)
     if not 1 <= n <= MAX_NODES:
         raise LabError("number of nodes must be 1..%d, not %d" % (MAX_NODES, n))
+    if not 0 <= trixie <= n:
+        raise LabError("number of trixie nodes must be 0..%d (the number of nodes), not %d" % (n, trixie))
+    releases = node_releases(n, trixie)
     ensure_engine()
     removed, nets = _remove_lab()
     if removed or nets:
         log("removed leftovers: %d containers, %d networks" % (removed, nets))
     INVENTORY.unlink(missing_ok=True)
     images = build_test_images()
-    build_node_image()
+    for release in NODE_RELEASES:
+        if release in releases:
+            build_node_image(release)
 
     docker("network", "create", "--driver", "bridge", "--subnet", SUBNET, "--gateway", GATEWAY,
            "--label", "%s=1" % LAB_LABEL, NETWORK)
     managers = split_roles(n)[0]
     nodes = [{"name": node_name(i), "address": node_address(i),
-              "role": "manager" if i <= managers else "worker"} for i in range(1, n + 1)]
+              "role": "manager" if i <= managers else "worker", "release": releases[i - 1]}
+             for i in range(1, n + 1)]
 
     def start(node):
         docker("run", "-d", "--name", node["name"], "--hostname", node["name"],
                "--network", NETWORK, "--ip", node["address"],
                "--label", "%s=1" % LAB_LABEL, "--label", "%s.role=%s" % (LAB_LABEL, node["role"]),
-               *NODE_RUN_FLAGS, NODE_IMAGE, timeout=120)
+               "--label", "%s=%s" % (RELEASE_LABEL, node["release"]),
+               *NODE_RUN_FLAGS, node_image(node["release"]), timeout=120)
 
-    log("starting %d nodes on %s (%s)" % (n, NETWORK, SUBNET))
+    log("starting %d nodes on %s (%s)%s" % (n, NETWORK, SUBNET,
+                                            ", the last %d trixie" % trixie if trixie else ""))
     _parallel(start, nodes)
     deadline = time.monotonic() + NODE_TIMEOUT
     _parallel(lambda node: _wait_node(node["name"], deadline), nodes)
     log("docker info answers in all %d nodes" % n)
     _load_into_nodes(images, [node["name"] for node in nodes])
     log("loaded %s into the nodes" % ", ".join(images))
-    _write_inventory(nodes)
-    log("lab up: %d nodes (%d managers, %d workers), inventory %s"
-        % (n, managers, n - managers, INVENTORY.relative_to(REPO_ROOT)))
+    _write_inventory(nodes, trixie)
+    log("lab up: %d nodes (%d managers, %d workers; %d bookworm, %d trixie), inventory %s"
+        % (n, managers, n - managers, n - trixie, trixie, INVENTORY.relative_to(REPO_ROOT)))
     return LabInfo({
         "nodes": nodes,
         "managers": [x["name"] for x in nodes if x["role"] == "manager"],
@@ -767,6 +921,21 @@ def running_lab():
     if not _engine_version():
         return []
     return _running_nodes()
+
+
+def running_releases():
+    """{node name: release} of the lab nodes that run now (nodes made before releases existed
+    count as bookworm)."""
+    nodes = running_lab()
+    if not nodes:
+        return {}
+    out = docker("inspect", "--format", '{{.Name}}\t{{index .Config.Labels "%s"}}' % RELEASE_LABEL,
+                 *nodes).stdout
+    releases = {}
+    for line in out.splitlines():
+        name, release = (line.strip().lstrip("/").split("\t") + [""])[:2]
+        releases[name] = release if release in NODE_RELEASES else DEFAULT_RELEASE
+    return {name: releases.get(name, DEFAULT_RELEASE) for name in nodes}
 
 
 @_public
@@ -987,24 +1156,27 @@ def status():
     else:
         print("engine: not answering")
     if version:
-        digest = recipe_digest()
-        for image in TEST_IMAGES + (NODE_IMAGE,):
+        digests = {node_image(release): recipe_digest(release) for release in NODE_RELEASES}
+        for image in TEST_IMAGES + tuple(digests):
             present = _image_exists(image)
             state = "present" if present else "missing"
-            if present and image == NODE_IMAGE:
-                state += ", recipe %s" % ("current" if _image_label(image, RECIPE_LABEL) == digest
+            if present and image in digests:
+                state += ", recipe %s" % ("current" if _image_label(image, RECIPE_LABEL) == digests[image]
                                           else "OUTDATED")
             result["images"][image] = state
             print("image %s: %s" % (image, state))
         out = docker("ps", "-a", "--filter", "label=%s=1" % LAB_LABEL, "--format",
-                     '{{.Names}}\t{{.Status}}\t{{.Label "dockhand.lab.role"}}').stdout
+                     '{{.Names}}\t{{.Status}}\t{{.Label "dockhand.lab.role"}}\t{{.Label "%s"}}'
+                     % RELEASE_LABEL).stdout
         for line in sorted(out.splitlines(), key=lambda s: (len(s.split("\t")[0]), s)):
-            name, state, role = (line.split("\t") + ["", ""])[:3]
+            name, state, role, release = (line.split("\t") + ["", "", ""])[:4]
+            release = release or DEFAULT_RELEASE
             addr = docker("inspect", "--format",
                           '{{with index .NetworkSettings.Networks "%s"}}{{.IPAddress}}{{end}}' % NETWORK,
                           name, check=False).stdout.strip()
-            result["nodes"].append({"name": name, "status": state, "role": role, "address": addr})
-            print("node %s: %s, %s, %s" % (name, role or "?", addr or "-", state))
+            result["nodes"].append({"name": name, "status": state, "role": role, "address": addr,
+                                    "release": release})
+            print("node %s: %s, %s, %s, %s" % (name, role or "?", release, addr or "-", state))
         if not result["nodes"]:
             print("nodes: none")
         if INVENTORY.exists():
@@ -1028,10 +1200,16 @@ def main(argv=None):
     p.add_argument("action", choices=("up", "down"))
     p = sub.add_parser("images", help="build the local test images")
     p.add_argument("--force", action="store_true", help="rebuild even if present")
-    p = sub.add_parser("node-image", help="build the lab node image if its recipe changed")
+    p = sub.add_parser("node-image", help="build a lab node image if its recipe changed")
+    p.add_argument("--release", choices=tuple(NODE_RELEASES), default=DEFAULT_RELEASE,
+                   help="Debian release of the node: %s (default %s)"
+                   % (", ".join("%s = %s" % item for item in NODE_RELEASES.items()), DEFAULT_RELEASE))
     p.add_argument("--force", action="store_true", help="rebuild even if up to date")
     p = sub.add_parser("up", help="(re)create the lab nodes")
     p.add_argument("-n", "--nodes", type=int, default=5, help="number of nodes (default 5)")
+    p.add_argument("--trixie", type=int, default=None, metavar="K",
+                   help="the last K nodes run Debian 13 with Docker 26.1, the others Debian 12 with "
+                   "Docker 20.10 (default: $%s, else 0)" % TRIXIE_ENV)
     sub.add_parser("down", help="remove the lab nodes and network")
     p = sub.add_parser("registry", help="start or stop the local registries")
     p.add_argument("action", choices=("up", "down"))
@@ -1039,6 +1217,12 @@ def main(argv=None):
     p = sub.add_parser("load", help="load local images into every running node")
     p.add_argument("images", nargs="+")
     args = parser.parse_args(argv)
+    if args.command == "up" and args.trixie is None:
+        value = os.environ.get(TRIXIE_ENV, "").strip() or "0"
+        try:
+            args.trixie = int(value)
+        except ValueError:
+            parser.error("%s must be a number of nodes, not %r" % (TRIXIE_ENV, value))
 
     try:
         if args.command == "engine":
@@ -1046,9 +1230,9 @@ def main(argv=None):
         elif args.command == "images":
             build_test_images(force=args.force)
         elif args.command == "node-image":
-            build_node_image(force=args.force)
+            build_node_image(args.release, force=args.force)
         elif args.command == "up":
-            lab_up(args.nodes)
+            lab_up(args.nodes, trixie=args.trixie)
         elif args.command == "down":
             lab_down()
         elif args.command == "registry":

@@ -37,17 +37,22 @@ def test_image(engine):
 
 @pytest.fixture(scope="session")
 def registries(engine):
-    """A plain and an htpasswd-protected registry on loopback, for the session."""
-    info = lab_tool.registry_up()
+    """A plain and an htpasswd-protected registry on loopback, for the session.
+
+    Registries that already run (another session's) are used and left running."""
+    already = lab_tool.registry_info()
+    info = already or lab_tool.registry_up()
     yield info
-    lab_tool.registry_down()
+    if not already:
+        lab_tool.registry_down()
 
 
 @pytest.fixture(scope="session")
 def lab_nodes(engine):
-    """The 5-node docker-in-docker lab; torn down at the end even when tests fail."""
+    """The 5-node docker-in-docker lab (3 Debian 12 nodes with Docker 20.10 and SDK 5.0.3, 2 Debian 13
+    nodes with Docker 26.1 and SDK 7.1), torn down at the end even when tests fail."""
     try:
-        inventory = lab_tool.lab_up(5)
+        inventory = lab_tool.lab_up(5, trixie=2)
         yield inventory
     finally:
         lab_tool.lab_down()

@@ -4,7 +4,9 @@ Needs root on a Debian 12 machine (the lab starts dockerd and installs Debian pa
 they are missing). Run with:  python -m pytest tests/integration/test_lab.py -q
 The lab's node names, network and registry ports are fixed, so this module shares them with
 the session fixtures of conftest.py: registries that already run are reused as they are, and a
-lab that already runs is replaced by the 3-node lab and brought back (fresh, same size) after.
+lab that already runs is replaced by this module's lab and brought back (fresh, same size and
+releases) after. This module's lab is mixed: 3 nodes, the last one a trixie node (Docker 26.1),
+so the node tests run on both engine versions (the trixie image is built once, about 35 s).
 """
 
 import importlib.util
@@ -24,6 +26,10 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_PY = REPO_ROOT / "tools" / "lab.py"
 N_NODES = 3
+N_TRIXIE = 1  # the last node: Debian 13, Docker 26.1; the others Debian 12, Docker 20.10
+RELEASES = ["bookworm"] * (N_NODES - N_TRIXIE) + ["trixie"] * N_TRIXIE
+ENGINE_VERSIONS = {"bookworm": "20.10.", "trixie": "26.1."}  # server version prefix
+SDK_VERSIONS = {"bookworm": "5.0.3", "trixie": "7.1.0"}  # Debian's python3-docker in the node
 
 pytestmark = pytest.mark.lab
 
@@ -93,16 +99,17 @@ class _Handle:
 
 @pytest.fixture(scope="module")
 def lab(request, lab_tool, lab_engine):
-    """A fresh 3-node lab for this module. Node names are global: a lab that ran before (the
-    session's `lab_nodes` of conftest.py, say) is replaced, and brought back with the same
-    number of nodes at the end (fresh nodes: state inside them is lost)."""
-    before = lab_tool.running_lab()
-    handle = _Handle(lambda: lab_tool.lab_up(n=N_NODES), lab_tool.lab_down)
+    """A fresh mixed lab for this module (N_NODES nodes, the last N_TRIXIE trixie). Node names
+    are global: a lab that ran before (the session's `lab_nodes` of conftest.py, say) is
+    replaced, and brought back with the same number of nodes and trixie nodes at the end (fresh
+    nodes: state inside them is lost)."""
+    before = lab_tool.running_releases()
+    handle = _Handle(lambda: lab_tool.lab_up(n=N_NODES, trixie=N_TRIXIE), lab_tool.lab_down)
 
     def teardown():
         handle.down()
         if before:
-            lab_tool.lab_up(n=len(before))
+            lab_tool.lab_up(n=len(before), trixie=list(before.values()).count("trixie"))
 
     request.addfinalizer(teardown)  # before up: a half-made lab is removed as well
     handle.up()
@@ -171,6 +178,56 @@ def test_split_roles(lab_tool, n, expected):
     assert lab_tool.split_roles(n) == expected
 
 
+# ------------------------------------------------------------------------- node releases (no engine)
+
+def test_releases_are_the_last_nodes(lab_tool):
+    assert lab_tool.node_releases(5, 2) == ["bookworm"] * 3 + ["trixie"] * 2
+    assert lab_tool.node_releases(2) == ["bookworm", "bookworm"]
+    assert lab_tool.node_image("trixie") == "dockhand-lab/node:trixie"
+    assert lab_tool.node_image() == lab_tool.NODE_IMAGE == "dockhand-lab/node:bookworm"
+    with pytest.raises(lab_tool.LabError):
+        lab_tool.lab_up(n=2, trixie=3)
+    with pytest.raises(lab_tool.LabError):
+        lab_tool.node_image("sid")
+
+
+def test_recipe_differs_by_release(lab_tool):
+    bookworm, trixie = lab_tool.node_packages("bookworm"), lab_tool.node_packages("trixie")
+    assert {"docker-cli", "tini"} <= set(trixie) - set(bookworm)
+    assert set(bookworm) < set(trixie)
+    assert lab_tool.recipe_digest("bookworm") != lab_tool.recipe_digest("trixie")
+    files = {path.name for path in lab_tool._recipe_files("bookworm")}
+    assert "packages-trixie.txt" not in files  # the bookworm image does not depend on it
+    assert "packages-trixie.txt" in {path.name for path in lab_tool._recipe_files("trixie")}
+
+
+def test_sources_for_another_suite_copy_the_host_mirror(lab_tool):
+    host = (
+        "Types: deb\n"
+        "# a comment\n"
+        "URIs: http://mirror.example/debian\n"
+        "Suites: bookworm bookworm-updates\n"
+        "Components: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+        "\n"
+        "Types: deb\n"
+        "URIs: http://mirror.example/debian-security\n"
+        "Suites: bookworm-security\n"
+        "Components: main\n"
+    )
+    assert lab_tool.sources_for_suite("trixie", host) == (
+        "Types: deb\n"
+        "URIs: http://mirror.example/debian\n"
+        "Suites: trixie\n"
+        "Components: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    )
+    one_line = ("deb http://mirror.example/debian-security bookworm-security main\n"
+                "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian bookworm main contrib\n")
+    assert lab_tool.sources_for_suite("trixie", one_line, deb822=False) == (
+        "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian trixie main contrib\n")
+
+
 # ------------------------------------------------------------------------- test image
 
 def test_test_image_is_a_base_image(request, docker_cli, lab_tool):
@@ -197,8 +254,28 @@ def test_nodes_answer_with_their_own_name(lab, docker_cli):
         assert address == node["address"]
 
 
-def test_limited_container_runs_in_a_node(request, lab, docker_cli, lab_tool):
-    node = lab.up()["nodes"][0]["name"]
+def test_mixed_lab_runs_both_engine_versions(lab, docker_cli):
+    info = lab.up()
+    assert [node["release"] for node in info["nodes"]] == RELEASES
+    for node in info["nodes"]:
+        version = docker_cli.out("exec", node["name"], "docker", "version", "--format", "{{.Server.Version}}")
+        assert version.startswith(ENGINE_VERSIONS[node["release"]]), (node["name"], version)
+        sdk = docker_cli.out("exec", node["name"], "python3", "-c", "import docker; print(docker.__version__)")
+        assert sdk == SDK_VERSIONS[node["release"]], node["name"]
+        images = docker_cli.out("exec", node["name"], "docker", "image", "ls", "--format",
+                                "{{.Repository}}:{{.Tag}}").split()
+        assert "dockhand-test/busybox:latest" in images, node["name"]
+    inventory = yaml.safe_load(Path(info["inventory"]).read_text())
+    hosts = {}
+    for group in inventory["all"]["children"]["lab_nodes"]["children"].values():
+        hosts.update(group.get("hosts") or {})
+    assert {name: host["lab_release"] for name, host in hosts.items()} == {
+        node["name"]: node["release"] for node in info["nodes"]}
+
+
+@pytest.mark.parametrize("release", ["bookworm", "trixie"])
+def test_limited_container_runs_in_a_node(request, lab, docker_cli, lab_tool, release):
+    node = next(node["name"] for node in lab.up()["nodes"] if node["release"] == release)
     name = "lab-limits-%s" % uuid.uuid4().hex[:8]
     request.addfinalizer(lambda: docker_cli("exec", node, "docker", "rm", "-f", name, check=False))
     docker_cli("exec", node, "docker", "run", "-d", "--name", name, "--memory", "64m",
@@ -207,9 +284,15 @@ def test_limited_container_runs_in_a_node(request, lab, docker_cli, lab_tool):
     def read(path):
         return docker_cli.out("exec", node, "docker", "exec", name, "cat", path)
 
-    memory = read("/sys/fs/cgroup/memory/memory.limit_in_bytes")
-    quota = read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
-    assert (memory, quota) == ("67108864", "50000")
+    # Both engines see cgroup v1 on the test machines (the trixie node's systemd 257 mounts a
+    # hybrid layout, but its engine uses the v1 hierarchies); v2 is read where it shows up.
+    cgroup = docker_cli.out("exec", node, "docker", "info", "--format", "{{.CgroupVersion}}")
+    if cgroup == "2":
+        assert (read("/sys/fs/cgroup/memory.max"), read("/sys/fs/cgroup/cpu.max")) == ("67108864", "50000 100000")
+    else:
+        memory = read("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+        quota = read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+        assert (memory, quota) == ("67108864", "50000")
 
 
 def test_inventory_lists_the_groups(lab):
