@@ -246,6 +246,20 @@ class EngineClient(object):
         func = getattr(self.api, method)
         return self._guard(lambda: func(*args, **kwargs), action, missing_ok=True)
 
+    def stream(self, action, method, consume, *args, **kwargs):
+        """Run an SDK call that answers with a stream (build, push, pull, load, save) to its end.
+
+        ``consume`` gets every chunk; it may raise DockerError for an error the engine reports
+        inside the stream (a failed build step, a refused push), which is passed on as it is.
+        """
+        func = getattr(self.api, method)
+
+        def run():
+            answer = func(*args, **kwargs)
+            for chunk in (answer if answer is not None else ()):
+                consume(chunk)
+        return self._guard(run, action)
+
     def post_json(self, action, path, path_args, body):
         """POST a JSON body to an API path the SDK has no (or only a partial) method for.
 

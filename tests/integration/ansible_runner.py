@@ -39,8 +39,10 @@ class PlaybookRun(object):
         self.returncode = proc.returncode
         self.stdout = proc.stdout
         self.stderr = proc.stderr
+        # With -v and more, Ansible prints its own lines before the callback's JSON document.
+        start = proc.stdout.find("{") if proc.stdout.startswith("{") else proc.stdout.find("\n{\n") + 1
         try:
-            self.data = json.loads(proc.stdout)
+            self.data = json.loads(proc.stdout[start:])
         except ValueError:
             raise AssertionError("ansible-playbook printed no JSON (rc=%s):\n%s\n%s"
                                  % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
