@@ -64,19 +64,31 @@ options:
       - If not given, the environment variable E(DOCKER_TIMEOUT) is used.
     type: int
     default: 60
-requirements:
-  - The Docker SDK for Python (C(docker)) 5.0 or newer on the managed host; Debian's C(python3-docker) works.
 notes:
   - Set the connection options once for all modules of this collection with
     C(module_defaults) and the action group C(group/dockhand.docker.docker).
 '''
 
-    # Attributes shared by every module of the collection.
+    # Attributes of every module that talks to the engine, and what it needs on the host.
     ATTRIBUTES = r'''
+requirements:
+  - The Docker SDK for Python (C(docker)) 5.0 or newer on the managed host; Debian's C(python3-docker) works.
 attributes:
   action_group:
     description:
       - Use C(group/dockhand.docker.docker) in C(module_defaults) to set the connection options for all modules.
+    support: full
+    membership:
+      - dockhand.docker.docker
+'''
+
+    # For modules that only edit files on the host (daemon_config): no SDK needed.
+    FILE_ATTRIBUTES = r'''
+attributes:
+  action_group:
+    description:
+      - In the C(group/dockhand.docker.docker) action group so C(module_defaults) for the group apply;
+        the connection options are accepted and ignored.
     support: full
     membership:
       - dockhand.docker.docker

@@ -46,12 +46,13 @@ class DockhandModule(AnsibleModule):
             self._client = EngineClient(self.params)
         return self._client
 
-    def run(self, work):
+    def run(self, work, needs_sdk=True):
         """Call ``work(self)``, which returns the result dict, and exit with it.
 
         Input errors from the shared parsers and :class:`DockerError` become one-line failures.
+        ``needs_sdk=False`` is for modules that never talk to the engine (they only edit files).
         """
-        if not HAS_DOCKER_SDK:
+        if needs_sdk and not HAS_DOCKER_SDK:
             self.fail_json(msg=sdk_missing_message(platform.node()))
         try:
             result = work(self)
