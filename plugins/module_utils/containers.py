@@ -19,15 +19,11 @@ __metaclass__ = type
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
 from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.container_options import (
     API_OPTIONS,
     NEEDS_ENGINE_INFO,
-    TOP_LEVEL_DEFAULTS,
     Context,
-    item_argument_spec,
     normalise_log_config,
     parse_log_config,
 )
@@ -58,41 +54,6 @@ class ContainerSpec(object):
 
 def _fail(label, exc):
     raise InvalidValue('%s: %s' % (label, exc))
-
-
-def merge_items(params, item_keys):
-    """The list of containers to converge: top-level options are defaults for every item."""
-    top = dict((key, params.get(key)) for key in item_keys)
-    for key, default in TOP_LEVEL_DEFAULTS.items():
-        if top.get(key) is None:
-            top[key] = default
-    if params.get('containers') is None:
-        return [(top['name'], top)]
-    spec = item_argument_spec()
-    validator = ArgumentSpecValidator(spec)
-    merged, seen = [], {}
-    for index, raw in enumerate(params['containers']):
-        label = 'containers[%d]' % index
-        if not isinstance(raw, dict):
-            raise InvalidValue('%s: each item must be a dictionary of container options' % label)
-        unknown = sorted(set(raw) - set(spec))
-        if unknown:
-            raise InvalidValue('%s: unknown option(s) %s; items take the options of the module itself'
-                               % (label, ', '.join(unknown)))
-        result = validator.validate(raw)
-        if result.error_messages:
-            raise InvalidValue('%s: %s' % (label, result.error_messages[0]))
-        item = dict(top)
-        item.update((key, value) for key, value in result.validated_parameters.items() if value is not None)
-        name = item.get('name')
-        if not name:
-            raise InvalidValue('%s: every item needs a name' % label)
-        if name in seen:
-            raise InvalidValue('%s: the name %r is used twice in containers (also by containers[%d])'
-                               % (label, name, seen[name]))
-        seen[name] = index
-        merged.append((name, item))
-    return merged
 
 
 class Converger(object):

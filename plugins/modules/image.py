@@ -32,8 +32,16 @@ options:
       - Image reference, such as V(registry.example.com:5000/team/app:1.4) or V(nginx) (normalised
         to V(docker.io/library/nginx:latest)). An image ID is accepted with O(state=absent) and
         O(source=local).
+      - Mutually exclusive with O(images); one of them is required.
     type: str
-    required: true
+  images:
+    description:
+      - Many images in one task, worked on one after another. Each item is a dictionary that
+        takes the options of this module but O(images) (C(name) is required, names unique);
+        options given at the top level are defaults for every item.
+      - One module run for the whole list costs much less than a loop of tasks.
+    type: list
+    elements: dict
   state:
     description: Whether the image should be on the engine.
     type: str
@@ -137,6 +145,15 @@ EXAMPLES = r'''
       - 127.0.0.1:5000/team/app:latest
     push: true
 
+- name: Build and push several images in one module run
+  dockhand.docker.image:
+    push: true                  # top-level options are defaults for every item
+    images:
+      - name: 127.0.0.1:5000/team/api:2.0
+        build: {context: /srv/api}
+      - name: 127.0.0.1:5000/team/worker:2.0
+        build: {context: /srv/worker, target: production}
+
 - name: Pull for the engine's own platform (fails if the registry lacks it)
   dockhand.docker.image:
     name: registry.example.com/base/debian:12
@@ -156,9 +173,16 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+images:
+  description:
+    - With O(images), one entry per image with the keys RV(image), RV(actions), RV(pushed),
+      RV(build_log) and C(changed).
+  returned: when O(images) is given
+  type: list
+  elements: dict
 image:
   description: The image after the run (before it, in check mode).
-  returned: always
+  returned: when O(name) is given
   type: dict
   contains:
     name:
@@ -184,13 +208,13 @@ image:
       elements: str
 actions:
   description: What was done (or would be done in check mode).
-  returned: always
+  returned: when O(name) is given
   type: list
   elements: str
   sample: [built, tagged 127.0.0.1:5000/team/app:latest, pushed 127.0.0.1:5000/team/app:1.4]
 pushed:
   description: One entry per reference pushed or checked, with the registry's digest.
-  returned: when O(push=true)
+  returned: when O(push=true) and O(name) is given
   type: list
   elements: dict
   contains:
@@ -205,19 +229,50 @@ pushed:
       type: bool
 build_log:
   description: Output lines of the build.
-  returned: when a build ran (also when it failed)
+  returned: when a build ran (also when it failed) and O(name) is given
   type: list
   elements: str
 '''
 
 from ansible_collections.dockhand.docker.plugins.module_utils.images import ImageManager
+from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
+from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
+
+BUILD_SPEC = dict(
+    context=dict(type='path', required=True),
+    dockerfile=dict(type='str', default='Dockerfile'),
+    args=dict(type='dict'),
+    target=dict(type='str'),
+    labels=dict(type='dict'),
+    nocache=dict(type='bool', default=False),
+    pull=dict(type='bool', default=False),
+    platform=dict(type='str'),
+)
+# Options of one image; items of `images` take these, with the top level's values as defaults.
+ITEM_SPEC = dict(
+    name=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent']),
+    source=dict(type='str', choices=['build', 'pull', 'load', 'local']),
+    build=dict(type='dict', options=BUILD_SPEC),
+    rebuild=dict(type='str', choices=['auto', 'always', 'never']),
+    tags=dict(type='list', elements='str'),
+    push=dict(type='bool'),
+    platform=dict(type='str'),
+    archive_path=dict(type='path'),
+    export_path=dict(type='path'),
+    force=dict(type='bool'),
+)
+TOP_LEVEL_DEFAULTS = dict(state='present', rebuild='auto', push=False, force=False)
 
 
-def converge(module):
+def converge_one(module, item):
     params = dict(module.params)
+    params.update(item)
     if params['source'] is None:
         params['source'] = 'build' if params['build'] else ('load' if params['archive_path'] else 'pull')
+    if params['source'] == 'build' and not params['build']:
+        raise InvalidValue('%s: source is build but no build options are given' % params['name'])
     manager = ImageManager(module.client, params, module.check_mode, module.warn)
     result = manager.absent() if params['state'] == 'absent' else manager.present()
     if not params['push']:
@@ -228,33 +283,32 @@ def converge(module):
     return module.diff_if_wanted(result, manager.changes, result['image']['name'])
 
 
+def converge(module):
+    items = merge_items(module.params, ITEM_SPEC, 'images', TOP_LEVEL_DEFAULTS)
+    if module.params['images'] is None:
+        return converge_one(module, items[0][1])
+    results = [converge_one(module, item) for _name, item in items]
+    output = dict(changed=any(result['changed'] for result in results), images=results)
+    if module._diff:
+        output['diff'] = [result.pop('diff') for result in results if 'diff' in result]
+    return output
+
+
 def main():
-    build_spec = dict(
-        context=dict(type='path', required=True),
-        dockerfile=dict(type='str', default='Dockerfile'),
-        args=dict(type='dict'),
-        target=dict(type='str'),
-        labels=dict(type='dict'),
-        nocache=dict(type='bool', default=False),
-        pull=dict(type='bool', default=False),
-        platform=dict(type='str'),
+    spec = dict(ITEM_SPEC)
+    spec.update(
+        images=dict(type='list', elements='dict'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        rebuild=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
+        push=dict(type='bool', default=False),
+        force=dict(type='bool', default=False),
     )
     module = DockhandModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            source=dict(type='str', choices=['build', 'pull', 'load', 'local']),
-            build=dict(type='dict', options=build_spec),
-            rebuild=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
-            tags=dict(type='list', elements='str'),
-            push=dict(type='bool', default=False),
-            platform=dict(type='str'),
-            archive_path=dict(type='path'),
-            export_path=dict(type='path'),
-            force=dict(type='bool', default=False),
-        ),
+        argument_spec=spec,
         supports_check_mode=True,
-        required_if=[('source', 'build', ['build']), ('source', 'load', ['archive_path'])],
+        mutually_exclusive=[('name', 'images')],
+        required_one_of=[('name', 'images')],
+        required_if=[('source', 'load', ['archive_path'])],
     )
     module.run(converge)
 

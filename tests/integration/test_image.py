@@ -251,3 +251,19 @@ def test_save_then_load_into_a_lab_node_is_idempotent(context, repo, tmp_path_fa
     assert loaded.result(node)["image"]["id"] == first["image"]["id"]
     again = run_playbook([load], hosts=node, inventory=lab_nodes)
     assert again.result(node)["changed"] is False
+
+
+def test_many_images_in_one_run(context, repo, registries, tmp_path_factory, test_image):
+    other = tmp_path_factory.mktemp("other-context")
+    (other / "Dockerfile").write_text("FROM %s\nLABEL role=worker\n" % test_image)
+    names = ["%s/%s:api" % (registries["plain"], repo), "%s/%s:worker" % (registries["plain"], repo)]
+    args = {"push": True, "images": [{"name": names[0], "build": {"context": str(context), "target": "final"}},
+                                     {"name": names[1], "build": {"context": str(other)}}]}
+    run, result = image_task(args)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert [entry["actions"] for entry in result["images"]] == [["built", "pushed %s" % names[0]],
+                                                                ["built", "pushed %s" % names[1]]]
+    again = image_task(args)[1]
+    assert again["changed"] is False and [entry["changed"] for entry in again["images"]] == [False, False]
+    duplicate = image_task({"images": [{"name": names[0], "source": "local"}, {"name": names[0], "source": "local"}]})
+    assert duplicate[1]["failed"] is True and "used twice" in duplicate[1]["msg"]

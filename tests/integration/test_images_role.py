@@ -14,7 +14,7 @@ from ansible_runner import run_playbook
 pytestmark = pytest.mark.engine
 
 ROLE = "dockhand.docker.images"
-IMAGE_TASK = "Build, tag and push the images"
+IMAGE_TASK = "Build, tag and push the images in one module run"
 LOGIN_TASK = "Log in to the registries"
 
 SINGLE = """\
@@ -114,10 +114,9 @@ def test_role_builds_and_pushes_then_changes_nothing(registries, test_image, pus
     run = run_playbook(None, plays=play(**role_vars))
     assert run.returncode == 0, run.stdout[-3000:]
     assert run.named(LOGIN_TASK)["skipped"] is True  # no credentials given: no login
-    first, second = run.named(IMAGE_TASK)["results"]
+    first, second = run.named(IMAGE_TASK)["images"]
     assert first["actions"] == ["built", "tagged %s:latest" % one, "pushed %s:1" % one, "pushed %s:latest" % one]
     assert second["actions"] == ["built", "pushed %s:1" % two]
-    assert first["_ansible_item_label"] == one + ":1"  # the loop shows names, not whole items
     for result, (repository, tags) in ((first, (one, ["1", "latest"])), (second, (two, ["1"]))):
         repository = repository.split("/", 1)[1]
         assert [registry_digest(plain, repository, tag) for tag in tags] == [p["digest"] for p in result["pushed"]]
@@ -128,7 +127,7 @@ def test_role_builds_and_pushes_then_changes_nothing(registries, test_image, pus
     again = run_playbook(None, plays=play(**role_vars))
     assert again.returncode == 0, again.stdout[-3000:]
     assert again.stats["localhost"]["changed"] == 0
-    results = again.named(IMAGE_TASK)["results"]
+    results = again.named(IMAGE_TASK)["images"]
     assert [r["actions"] for r in results] == [[], []]
     assert [p["pushed"] for r in results for p in r["pushed"]] == [False, False, False]
 
@@ -157,7 +156,7 @@ def test_login_then_push_keeps_the_password_secret(registries, test_image, pushe
     assert login["changed"] is True and "censored" in login["results"][0]
     stored = json.loads((config_dir / "config.json").read_text())["auths"][auth]["auth"]
     assert base64.b64decode(stored).decode() == "%s:%s" % (username, password)
-    result = run.named(IMAGE_TASK)["results"][0]
+    result = run.named(IMAGE_TASK)["images"][0]
     assert result["actions"] == ["built", "pushed %s" % name]
     repository = name.split("/", 1)[1].rsplit(":", 1)[0]
     assert registry_digest(auth, repository, "1", username, password) == result["pushed"][0]["digest"]

@@ -4,10 +4,11 @@ import pytest
 from ansible_collections.dockhand.docker.plugins.module_utils.container_options import (
     API_OPTIONS,
     OPTIONS_BY_NAME,
+    TOP_LEVEL_DEFAULTS,
     Context,
     item_argument_spec,
 )
-from ansible_collections.dockhand.docker.plugins.module_utils.containers import merge_items
+from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
 ENGINE = {"NCPU": 2, "Plugins": {"Log": ["json-file", "local", "syslog"]}, "LoggingDriver": "json-file"}
@@ -158,7 +159,8 @@ def params(**kwargs):
 
 def test_merge_items_applies_top_level_defaults():
     containers = [{"name": "a"}, {"name": "b", "memory": "1g"}]
-    items = merge_items(params(image="busybox", memory="64m", containers=containers), item_argument_spec())
+    top = params(image="busybox", memory="64m", containers=containers)
+    items = merge_items(top, item_argument_spec(), "containers", TOP_LEVEL_DEFAULTS)
     assert [(label, item["name"], item["memory"], item["image"], item["state"]) for label, item in items] == [
         ("a", "a", "64m", "busybox", "started"), ("b", "b", "1g", "busybox", "started")]
 
@@ -172,5 +174,5 @@ def test_merge_items_applies_top_level_defaults():
 ])
 def test_merge_items_rejects(containers, fragment):
     with pytest.raises(InvalidValue) as err:
-        merge_items(params(containers=containers), item_argument_spec())
+        merge_items(params(containers=containers), item_argument_spec(), "containers", TOP_LEVEL_DEFAULTS)
     assert fragment in str(err.value)
