@@ -7,17 +7,19 @@ Standard library only (it runs before any virtualenv exists). Use it as a CLI::
     python3 tools/lab.py node-image [--release R] [--force]
                                             a lab node image: dockhand-lab/node:bookworm (default,
                                             Docker 20.10) or dockhand-lab/node:trixie (Docker 26.1)
-    python3 tools/lab.py up [-n N] [--trixie K]
+    python3 tools/lab.py up [-n N] [--trixie K] [--sysv S]
                                             N docker-in-docker nodes, the last K of them trixie
-                                            (default K: $DOCKHAND_LAB_TRIXIE or 0), and
-                                            .lab/inventory.yml
+                                            (default K: $DOCKHAND_LAB_TRIXIE or 0), the last S
+                                            of them without systemd (tini as PID 1, the engine
+                                            started by `service docker start`; default S:
+                                            $DOCKHAND_LAB_SYSV or 0), and .lab/inventory.yml
     python3 tools/lab.py down               remove the nodes and their network
     python3 tools/lab.py registry up|down   registries on 127.0.0.1:5000 (plain), :5001 (htpasswd)
     python3 tools/lab.py status             what is running
     python3 tools/lab.py load IMAGE...      copy local images into every running node
 
 or import it (pytest fixtures do) and call ensure_engine(), stop_engine(), build_test_images(),
-build_node_image(release), lab_up(n, trixie), lab_down(), registry_up(), registry_down(),
+build_node_image(release), lab_up(n, trixie, sysv), lab_down(), registry_up(), registry_down(),
 load_images(images), status(). Functions raise LabError on failure; the CLI prints one line and
 exits 1.
 
@@ -64,21 +66,35 @@ NODE_IMAGE_REPO = "dockhand-lab/node"
 NODE_IMAGE = "%s:%s" % (NODE_IMAGE_REPO, DEFAULT_RELEASE)
 RECIPE_LABEL = "dockhand.lab.recipe"
 RELEASE_LABEL = "dockhand.lab.release"  # on nodes: their release
+INIT_LABEL = "dockhand.lab.init"  # on nodes: their init, systemd or sysv
 NODE_ENTRYPOINT = "/usr/local/sbin/lab-init"
+# How a node boots; both node images can do either. Nodes are systemd nodes unless asked otherwise
+# (`up --sysv K`: the last K nodes are sysv nodes, whatever their release).
+#   systemd: systemd is PID 1 (the image's CMD) and starts the engine (docker.service);
+#   sysv:    no systemd: tini is PID 1 and runs lab-sysv (tools/node-image/lab-sysv.sh), which mounts
+#            the cgroup hierarchies systemd would have mounted and starts the engine with Debian's
+#            /etc/init.d/docker (`service docker start`). `service docker restart|stop|start|status`
+#            work there; `systemctl` is installed but refuses ("not booted with systemd").
+NODE_INITS = ("systemd", "sysv")
+DEFAULT_INIT = "systemd"
+SYSV_COMMAND = ("/usr/bin/tini", "--", "/usr/local/sbin/lab-sysv")  # after the ENTRYPOINT lab-init
+# systemd stops cleanly on SIGRTMIN+3 (0.3 s; on SIGTERM it would re-execute itself and `docker stop`
+# would wait 10 s); tini forwards SIGTERM to lab-sysv, which stops the engine with `service docker stop`.
+NODE_STOP_SIGNALS = {"systemd": "SIGRTMIN+3", "sysv": "SIGTERM"}
 # Given to `docker import -c`; part of the recipe digest.
 NODE_IMPORT_CHANGES = (
     'ENTRYPOINT ["%s"]' % NODE_ENTRYPOINT,
     'CMD ["/lib/systemd/systemd"]',
     "ENV container=docker",
 )
-# docker run flags that replace --privileged (which cannot work on the test machines).
+# docker run flags that replace --privileged (which cannot work on the test machines). Each node
+# also gets --stop-signal NODE_STOP_SIGNALS[its init].
 NODE_RUN_FLAGS = (
     "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
     "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
     "--cgroupns=private",
     "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp",
     "-v", "/var/lib/docker",
-    "--stop-signal", "SIGRTMIN+3",
 )
 # mmdebstrap options besides packages, hook and paths; part of the recipe digest.
 MMDEBSTRAP_OPTIONS = (
@@ -91,6 +107,7 @@ MMDEBSTRAP_OPTIONS = (
 HOST_SOURCES = ("/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list")
 
 TRIXIE_ENV = "DOCKHAND_LAB_TRIXIE"  # default of `up --trixie`
+SYSV_ENV = "DOCKHAND_LAB_SYSV"  # default of `up --sysv`
 
 ENGINE_TIMEOUT = 60
 NODE_TIMEOUT = 120
@@ -821,14 +838,16 @@ class LabInfo(dict):
         return self["inventory"]
 
 
-def _write_inventory(nodes, trixie=0):
+def _write_inventory(nodes, trixie=0, sysv=0):
     managers = [n for n in nodes if n["role"] == "manager"]
     workers = [n for n in nodes if n["role"] == "worker"]
     lines = [
-        "# Written by tools/lab.py `up -n %d --trixie %d`; rewritten by every `up`, removed by `down`."
-        % (len(nodes), trixie),
+        "# Written by tools/lab.py `up -n %d --trixie %d --sysv %d`; rewritten by every `up`, removed by"
+        " `down`." % (len(nodes), trixie, sysv),
         "# Managers: N=1 and N=3 are all managers, otherwise the largest odd number below N (max 7).",
         "# lab_release: the node's Debian release (bookworm: Docker 20.10, trixie: Docker 26.1).",
+        "# lab_init: systemd (systemd is PID 1 and runs docker.service) or sysv (no systemd: tini is PID 1,",
+        "# the engine is run by /etc/init.d/docker, `service docker ...`; systemctl refuses to work).",
         "all:",
         "  children:",
         "    lab_nodes:",
@@ -847,6 +866,7 @@ def _write_inventory(nodes, trixie=0):
             lines.append("            %s:" % node["name"])
             lines.append("              lab_address: %s" % node["address"])
             lines.append("              lab_release: %s" % node["release"])
+            lines.append("              lab_init: %s" % node["init"])
     tmp = INVENTORY.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(INVENTORY)
@@ -858,19 +878,38 @@ def node_releases(n, trixie=0):
     return [DEFAULT_RELEASE] * (n - trixie) + ["trixie"] * trixie
 
 
+def node_inits(n, sysv=0):
+    """Init of each of n nodes (node1 first): the last `sysv` nodes are sysv (counted apart from
+    the releases: n=5, trixie=2, sysv=1 makes node5 a trixie node without systemd)."""
+    return [DEFAULT_INIT] * (n - sysv) + ["sysv"] * sysv
+
+
+def node_run_args(init=DEFAULT_INIT):
+    """`docker run` flags of a node with this init (NODE_RUN_FLAGS and its stop signal) and,
+    after the image, its command: ([flags], [command])."""
+    if init not in NODE_INITS:
+        raise LabError("unknown node init %r (one of: %s)" % (init, ", ".join(NODE_INITS)))
+    flags = [*NODE_RUN_FLAGS, "--stop-signal", NODE_STOP_SIGNALS[init]]
+    return flags, list(SYSV_COMMAND) if init == "sysv" else []
+
+
 @_public
-def lab_up(n=5, trixie=0):
+def lab_up(n=5, trixie=0, sysv=0):
     """Fresh lab of n nodes, the last `trixie` of them Debian 13 nodes with Docker 26.1 (the
-    others bookworm, Docker 20.10): leftovers removed, engine and images ensured, network and
-    nodes created, engines inside answering, test images loaded, .lab/inventory.yml written.
-    Returns {"nodes": [{"name", "address", "role", "release"}], "managers", "workers",
-    "inventory", "network", "subnet"}."""
-    n, trixie = int(n), int(trixie)
+    others bookworm, Docker 20.10) and, counted apart, the last `sysv` of them booted without
+    systemd (tini as PID 1, the engine run by /etc/init.d/docker): leftovers removed, engine and
+    images ensured, network and nodes created, engines inside answering, test images loaded,
+    .lab/inventory.yml written. Returns {"nodes": [{"name", "address", "role", "release",
+    "init"}], "managers", "workers", "inventory", "network", "subnet"}."""
+    n, trixie, sysv = int(n), int(trixie), int(sysv)
     if not 1 <= n <= MAX_NODES:
         raise LabError("number of nodes must be 1..%d, not %d" % (MAX_NODES, n))
     if not 0 <= trixie <= n:
         raise LabError("number of trixie nodes must be 0..%d (the number of nodes), not %d" % (n, trixie))
+    if not 0 <= sysv <= n:
+        raise LabError("number of sysv nodes must be 0..%d (the number of nodes), not %d" % (n, sysv))
     releases = node_releases(n, trixie)
+    inits = node_inits(n, sysv)
     ensure_engine()
     removed, nets = _remove_lab()
     if removed or nets:
@@ -885,27 +924,32 @@ def lab_up(n=5, trixie=0):
            "--label", "%s=1" % LAB_LABEL, NETWORK)
     managers = split_roles(n)[0]
     nodes = [{"name": node_name(i), "address": node_address(i),
-              "role": "manager" if i <= managers else "worker", "release": releases[i - 1]}
+              "role": "manager" if i <= managers else "worker", "release": releases[i - 1],
+              "init": inits[i - 1]}
              for i in range(1, n + 1)]
 
     def start(node):
+        flags, command = node_run_args(node["init"])
         docker("run", "-d", "--name", node["name"], "--hostname", node["name"],
                "--network", NETWORK, "--ip", node["address"],
                "--label", "%s=1" % LAB_LABEL, "--label", "%s.role=%s" % (LAB_LABEL, node["role"]),
                "--label", "%s=%s" % (RELEASE_LABEL, node["release"]),
-               *NODE_RUN_FLAGS, node_image(node["release"]), timeout=120)
+               "--label", "%s=%s" % (INIT_LABEL, node["init"]),
+               *flags, node_image(node["release"]), *command, timeout=120)
 
-    log("starting %d nodes on %s (%s)%s" % (n, NETWORK, SUBNET,
-                                            ", the last %d trixie" % trixie if trixie else ""))
+    kinds = [text for count, text in ((trixie, "the last %d trixie" % trixie),
+                                      (sysv, "the last %d without systemd" % sysv)) if count]
+    log("starting %d nodes on %s (%s)%s" % (n, NETWORK, SUBNET, "".join(", " + k for k in kinds)))
     _parallel(start, nodes)
     deadline = time.monotonic() + NODE_TIMEOUT
     _parallel(lambda node: _wait_node(node["name"], deadline), nodes)
     log("docker info answers in all %d nodes" % n)
     _load_into_nodes(images, [node["name"] for node in nodes])
     log("loaded %s into the nodes" % ", ".join(images))
-    _write_inventory(nodes, trixie)
-    log("lab up: %d nodes (%d managers, %d workers; %d bookworm, %d trixie), inventory %s"
-        % (n, managers, n - managers, n - trixie, trixie, INVENTORY.relative_to(REPO_ROOT)))
+    _write_inventory(nodes, trixie, sysv)
+    log("lab up: %d nodes (%d managers, %d workers; %d bookworm, %d trixie; %d systemd, %d sysv), "
+        "inventory %s" % (n, managers, n - managers, n - trixie, trixie, n - sysv, sysv,
+                          INVENTORY.relative_to(REPO_ROOT)))
     return LabInfo({
         "nodes": nodes,
         "managers": [x["name"] for x in nodes if x["role"] == "manager"],
@@ -923,19 +967,30 @@ def running_lab():
     return _running_nodes()
 
 
-def running_releases():
-    """{node name: release} of the lab nodes that run now (nodes made before releases existed
-    count as bookworm)."""
+def _running_label(label, known, default):
+    """{node name: value of a node label} of the lab nodes that run now; `default` when the
+    label is missing or not one of `known` (nodes made before the label existed)."""
     nodes = running_lab()
     if not nodes:
         return {}
-    out = docker("inspect", "--format", '{{.Name}}\t{{index .Config.Labels "%s"}}' % RELEASE_LABEL,
-                 *nodes).stdout
-    releases = {}
+    out = docker("inspect", "--format", '{{.Name}}\t{{index .Config.Labels "%s"}}' % label, *nodes).stdout
+    values = {}
     for line in out.splitlines():
-        name, release = (line.strip().lstrip("/").split("\t") + [""])[:2]
-        releases[name] = release if release in NODE_RELEASES else DEFAULT_RELEASE
-    return {name: releases.get(name, DEFAULT_RELEASE) for name in nodes}
+        name, value = (line.strip().lstrip("/").split("\t") + [""])[:2]
+        values[name] = value if value in known else default
+    return {name: values.get(name, default) for name in nodes}
+
+
+def running_releases():
+    """{node name: release} of the lab nodes that run now (nodes made before releases existed
+    count as bookworm)."""
+    return _running_label(RELEASE_LABEL, NODE_RELEASES, DEFAULT_RELEASE)
+
+
+def running_inits():
+    """{node name: init} of the lab nodes that run now, systemd or sysv (nodes made before
+    inits existed count as systemd)."""
+    return _running_label(INIT_LABEL, NODE_INITS, DEFAULT_INIT)
 
 
 @_public
@@ -1166,17 +1221,18 @@ def status():
             result["images"][image] = state
             print("image %s: %s" % (image, state))
         out = docker("ps", "-a", "--filter", "label=%s=1" % LAB_LABEL, "--format",
-                     '{{.Names}}\t{{.Status}}\t{{.Label "dockhand.lab.role"}}\t{{.Label "%s"}}'
-                     % RELEASE_LABEL).stdout
+                     '{{.Names}}\t{{.Status}}\t{{.Label "dockhand.lab.role"}}\t{{.Label "%s"}}\t{{.Label "%s"}}'
+                     % (RELEASE_LABEL, INIT_LABEL)).stdout
         for line in sorted(out.splitlines(), key=lambda s: (len(s.split("\t")[0]), s)):
-            name, state, role, release = (line.split("\t") + ["", "", ""])[:4]
+            name, state, role, release, init = (line.split("\t") + ["", "", "", ""])[:5]
             release = release or DEFAULT_RELEASE
+            init = init or DEFAULT_INIT
             addr = docker("inspect", "--format",
                           '{{with index .NetworkSettings.Networks "%s"}}{{.IPAddress}}{{end}}' % NETWORK,
                           name, check=False).stdout.strip()
             result["nodes"].append({"name": name, "status": state, "role": role, "address": addr,
-                                    "release": release})
-            print("node %s: %s, %s, %s, %s" % (name, role or "?", release, addr or "-", state))
+                                    "release": release, "init": init})
+            print("node %s: %s, %s, %s, %s, %s" % (name, role or "?", release, init, addr or "-", state))
         if not result["nodes"]:
             print("nodes: none")
         if INVENTORY.exists():
@@ -1210,6 +1266,9 @@ def main(argv=None):
     p.add_argument("--trixie", type=int, default=None, metavar="K",
                    help="the last K nodes run Debian 13 with Docker 26.1, the others Debian 12 with "
                    "Docker 20.10 (default: $%s, else 0)" % TRIXIE_ENV)
+    p.add_argument("--sysv", type=int, default=None, metavar="K",
+                   help="the last K nodes (whatever their release) boot without systemd: tini as PID 1, "
+                   "the engine run by /etc/init.d/docker (default: $%s, else 0)" % SYSV_ENV)
     sub.add_parser("down", help="remove the lab nodes and network")
     p = sub.add_parser("registry", help="start or stop the local registries")
     p.add_argument("action", choices=("up", "down"))
@@ -1217,12 +1276,13 @@ def main(argv=None):
     p = sub.add_parser("load", help="load local images into every running node")
     p.add_argument("images", nargs="+")
     args = parser.parse_args(argv)
-    if args.command == "up" and args.trixie is None:
-        value = os.environ.get(TRIXIE_ENV, "").strip() or "0"
-        try:
-            args.trixie = int(value)
-        except ValueError:
-            parser.error("%s must be a number of nodes, not %r" % (TRIXIE_ENV, value))
+    for option, env in (("trixie", TRIXIE_ENV), ("sysv", SYSV_ENV)):
+        if args.command == "up" and getattr(args, option) is None:
+            value = os.environ.get(env, "").strip() or "0"
+            try:
+                setattr(args, option, int(value))
+            except ValueError:
+                parser.error("%s must be a number of nodes, not %r" % (env, value))
 
     try:
         if args.command == "engine":
@@ -1232,7 +1292,7 @@ def main(argv=None):
         elif args.command == "node-image":
             build_node_image(args.release, force=args.force)
         elif args.command == "up":
-            lab_up(args.nodes, trixie=args.trixie)
+            lab_up(args.nodes, trixie=args.trixie, sysv=args.sysv)
         elif args.command == "down":
             lab_down()
         elif args.command == "registry":

@@ -215,8 +215,13 @@ class EngineClient(object):
             raise DockerError('invalid TLS settings for %s: %s' % (self.docker_host, exc))
 
     def _api_client(self, version):
-        return self._guard(lambda: docker.APIClient(base_url=self.docker_host, version=version,
-                                                    timeout=self.timeout, tls=self._tls), 'connect')
+        api = self._guard(lambda: docker.APIClient(base_url=self.docker_host, version=version,
+                                                   timeout=self.timeout, tls=self._tls), 'connect')
+        if self._tls and self._tls.verify and self._tls.ca_cert:
+            # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override the session's CA, which
+            # would silently replace the ca_path the user gave with the system bundle.
+            api.trust_env = False
+        return api
 
     def _guard(self, func, action, missing_ok=False):
         try:

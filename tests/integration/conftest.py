@@ -50,9 +50,10 @@ def registries(engine):
 @pytest.fixture(scope="session")
 def lab_nodes(engine):
     """The 5-node docker-in-docker lab (3 Debian 12 nodes with Docker 20.10 and SDK 5.0.3, 2 Debian 13
-    nodes with Docker 26.1 and SDK 7.1), torn down at the end even when tests fail."""
+    nodes with Docker 26.1 and SDK 7.1; the last one runs without systemd), torn down at the end
+    even when tests fail."""
     try:
-        inventory = lab_tool.lab_up(5, trixie=2)
+        inventory = lab_tool.lab_up(5, trixie=2, sysv=1)
         yield inventory
     finally:
         lab_tool.lab_down()

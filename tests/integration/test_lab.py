@@ -4,9 +4,11 @@ Needs root on a Debian 12 machine (the lab starts dockerd and installs Debian pa
 they are missing). Run with:  python -m pytest tests/integration/test_lab.py -q
 The lab's node names, network and registry ports are fixed, so this module shares them with
 the session fixtures of conftest.py: registries that already run are reused as they are, and a
-lab that already runs is replaced by this module's lab and brought back (fresh, same size and
-releases) after. This module's lab is mixed: 3 nodes, the last one a trixie node (Docker 26.1),
-so the node tests run on both engine versions (the trixie image is built once, about 35 s).
+lab that already runs is replaced by this module's lab and brought back (fresh, same size,
+releases and inits) after. This module's lab is mixed: 3 nodes, a bookworm node (Docker 20.10) and
+two trixie nodes (Docker 26.1), the last of them without systemd (tini as PID 1, the engine run by
+/etc/init.d/docker), so the node tests run on both engine versions and both kinds of init (the
+trixie image is built once, about 30 s).
 """
 
 import importlib.util
@@ -15,6 +17,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -26,8 +29,10 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_PY = REPO_ROOT / "tools" / "lab.py"
 N_NODES = 3
-N_TRIXIE = 1  # the last node: Debian 13, Docker 26.1; the others Debian 12, Docker 20.10
+N_TRIXIE = 2  # the last nodes: Debian 13, Docker 26.1; the others Debian 12, Docker 20.10
+N_SYSV = 1  # the last node boots without systemd
 RELEASES = ["bookworm"] * (N_NODES - N_TRIXIE) + ["trixie"] * N_TRIXIE
+INITS = ["systemd"] * (N_NODES - N_SYSV) + ["sysv"] * N_SYSV
 ENGINE_VERSIONS = {"bookworm": "20.10.", "trixie": "26.1."}  # server version prefix
 SDK_VERSIONS = {"bookworm": "5.0.3", "trixie": "7.1.0"}  # Debian's python3-docker in the node
 
@@ -99,17 +104,18 @@ class _Handle:
 
 @pytest.fixture(scope="module")
 def lab(request, lab_tool, lab_engine):
-    """A fresh mixed lab for this module (N_NODES nodes, the last N_TRIXIE trixie). Node names
-    are global: a lab that ran before (the session's `lab_nodes` of conftest.py, say) is
-    replaced, and brought back with the same number of nodes and trixie nodes at the end (fresh
-    nodes: state inside them is lost)."""
+    """A fresh mixed lab for this module (N_NODES nodes, the last N_TRIXIE trixie, the last
+    N_SYSV without systemd). Node names are global: a lab that ran before (the session's
+    `lab_nodes` of conftest.py, say) is replaced, and brought back with the same number of nodes,
+    trixie nodes and sysv nodes at the end (fresh nodes: state inside them is lost)."""
     before = lab_tool.running_releases()
-    handle = _Handle(lambda: lab_tool.lab_up(n=N_NODES, trixie=N_TRIXIE), lab_tool.lab_down)
+    before_sysv = list(lab_tool.running_inits().values()).count("sysv")
+    handle = _Handle(lambda: lab_tool.lab_up(n=N_NODES, trixie=N_TRIXIE, sysv=N_SYSV), lab_tool.lab_down)
 
     def teardown():
         handle.down()
         if before:
-            lab_tool.lab_up(n=len(before), trixie=list(before.values()).count("trixie"))
+            lab_tool.lab_up(n=len(before), trixie=list(before.values()).count("trixie"), sysv=before_sysv)
 
     request.addfinalizer(teardown)  # before up: a half-made lab is removed as well
     handle.up()
@@ -191,9 +197,24 @@ def test_releases_are_the_last_nodes(lab_tool):
         lab_tool.node_image("sid")
 
 
+def test_inits_are_the_last_nodes(lab_tool):
+    assert lab_tool.node_inits(5, 1) == ["systemd"] * 4 + ["sysv"]
+    assert lab_tool.node_inits(2) == ["systemd", "systemd"]
+    flags, command = lab_tool.node_run_args("systemd")
+    assert flags[-2:] == ["--stop-signal", "SIGRTMIN+3"] and command == []
+    flags, command = lab_tool.node_run_args("sysv")
+    assert flags[-2:] == ["--stop-signal", "SIGTERM"]
+    assert command == ["/usr/bin/tini", "--", "/usr/local/sbin/lab-sysv"]
+    with pytest.raises(lab_tool.LabError):
+        lab_tool.lab_up(n=2, sysv=3)
+    with pytest.raises(lab_tool.LabError):
+        lab_tool.node_run_args("openrc")
+
+
 def test_recipe_differs_by_release(lab_tool):
     bookworm, trixie = lab_tool.node_packages("bookworm"), lab_tool.node_packages("trixie")
-    assert {"docker-cli", "tini"} <= set(trixie) - set(bookworm)
+    assert {"docker-cli"} <= set(trixie) - set(bookworm)
+    assert "tini" in bookworm  # both images can boot without systemd
     assert set(bookworm) < set(trixie)
     assert lab_tool.recipe_digest("bookworm") != lab_tool.recipe_digest("trixie")
     files = {path.name for path in lab_tool._recipe_files("bookworm")}
@@ -254,6 +275,14 @@ def test_nodes_answer_with_their_own_name(lab, docker_cli):
         assert address == node["address"]
 
 
+def _inventory_hosts(info):
+    inventory = yaml.safe_load(Path(info["inventory"]).read_text())
+    hosts = {}
+    for group in inventory["all"]["children"]["lab_nodes"]["children"].values():
+        hosts.update(group.get("hosts") or {})
+    return hosts
+
+
 def test_mixed_lab_runs_both_engine_versions(lab, docker_cli):
     info = lab.up()
     assert [node["release"] for node in info["nodes"]] == RELEASES
@@ -265,17 +294,69 @@ def test_mixed_lab_runs_both_engine_versions(lab, docker_cli):
         images = docker_cli.out("exec", node["name"], "docker", "image", "ls", "--format",
                                 "{{.Repository}}:{{.Tag}}").split()
         assert "dockhand-test/busybox:latest" in images, node["name"]
-    inventory = yaml.safe_load(Path(info["inventory"]).read_text())
-    hosts = {}
-    for group in inventory["all"]["children"]["lab_nodes"]["children"].values():
-        hosts.update(group.get("hosts") or {})
+    hosts = _inventory_hosts(info)
     assert {name: host["lab_release"] for name, host in hosts.items()} == {
         node["name"]: node["release"] for node in info["nodes"]}
 
 
-@pytest.mark.parametrize("release", ["bookworm", "trixie"])
-def test_limited_container_runs_in_a_node(request, lab, docker_cli, lab_tool, release):
-    node = next(node["name"] for node in lab.up()["nodes"] if node["release"] == release)
+def test_sysv_node_runs_without_systemd(lab, docker_cli, lab_tool):
+    info = lab.up()
+    assert [node["init"] for node in info["nodes"]] == INITS
+    assert {name: host["lab_init"] for name, host in _inventory_hosts(info).items()} == {
+        node["name"]: node["init"] for node in info["nodes"]}
+    assert lab_tool.running_inits() == {node["name"]: node["init"] for node in info["nodes"]}
+    for node in info["nodes"]:
+        name = node["name"]
+        label = docker_cli.out("inspect", "--format", '{{index .Config.Labels "dockhand.lab.init"}}', name)
+        assert label == node["init"], name
+        pid1 = docker_cli.out("exec", name, "cat", "/proc/1/comm")
+        systemctl = docker_cli("exec", name, "systemctl", "is-active", "docker", check=False)
+        if node["init"] == "systemd":
+            assert pid1 == "systemd", name
+            assert (systemctl.returncode, systemctl.stdout.strip()) == (0, "active"), name
+        else:
+            assert pid1 == "tini", name
+            # systemd is installed but refuses to work: how a role tells the kinds apart
+            assert systemctl.returncode != 0, name
+            assert "not been booted with systemd" in systemctl.stderr, name
+            assert docker_cli("exec", name, "test", "-d", "/run/systemd/system", check=False).returncode != 0
+
+
+def test_service_docker_restart_in_a_sysv_node(lab, docker_cli, lab_tool):
+    node = next(node["name"] for node in lab.up()["nodes"] if node["init"] == "sysv")
+    pid = docker_cli.out("exec", node, "cat", "/var/run/docker.pid")
+    restart = docker_cli("exec", node, "service", "docker", "restart")
+    assert "Starting Docker" in restart.stdout
+    assert restart.stderr.strip() == ""  # no noise from the init script's cgroup mounts
+    status = docker_cli("exec", node, "/etc/init.d/docker", "status")
+    assert "is running" in status.stdout
+    # dockerd needs a moment after the init script returns
+    deadline = time.monotonic() + 30
+    while docker_cli("exec", node, "docker", "info", "--format", "{{.Name}}", check=False).stdout.strip() != node:
+        assert time.monotonic() < deadline, "docker info does not answer after `service docker restart`"
+        time.sleep(0.2)
+    assert docker_cli.out("exec", node, "cat", "/var/run/docker.pid") != pid  # a new dockerd
+    images = docker_cli.out("exec", node, "docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")
+    assert lab_tool.TEST_IMAGES[0] in images.split()
+
+
+@pytest.mark.parametrize("init", ["systemd", "sysv"])
+def test_oom_kill_is_reported_in_a_node(request, lab, docker_cli, lab_tool, init):
+    """Without systemd, the node's engine reports OOMKilled only when every cgroup hierarchy is
+    mounted (lab-sysv mounts the missing ones)."""
+    node = next(node["name"] for node in lab.up()["nodes"] if node["init"] == init)
+    name = "lab-oom-%s" % uuid.uuid4().hex[:8]
+    request.addfinalizer(lambda: docker_cli("exec", node, "docker", "rm", "-f", name, check=False))
+    run = docker_cli("exec", node, "docker", "run", "--name", name, "--memory", "64m",
+                     lab_tool.TEST_IMAGES[0], "tail", "/dev/zero", check=False)
+    assert run.returncode == 137, run.stderr
+    state = docker_cli.out("exec", node, "docker", "inspect", "--format", "{{.State.OOMKilled}}", name)
+    assert state == "true"
+
+
+@pytest.mark.parametrize("release, init", [("bookworm", "systemd"), ("trixie", "systemd"), ("trixie", "sysv")])
+def test_limited_container_runs_in_a_node(request, lab, docker_cli, lab_tool, release, init):
+    node = next(node["name"] for node in lab.up()["nodes"] if (node["release"], node["init"]) == (release, init))
     name = "lab-limits-%s" % uuid.uuid4().hex[:8]
     request.addfinalizer(lambda: docker_cli("exec", node, "docker", "rm", "-f", name, check=False))
     docker_cli("exec", node, "docker", "run", "-d", "--name", name, "--memory", "64m",

@@ -6,8 +6,10 @@ set -eu
 root=$1
 recipe=$2
 
-# The entrypoint (see lab-init.sh) and the files of rootfs/ (drop-ins, config).
+# The entrypoint (see lab-init.sh), the init of nodes without systemd (see
+# lab-sysv.sh) and the files of rootfs/ (drop-ins, config).
 install -m 0755 "$recipe/lab-init.sh" "$root/usr/local/sbin/lab-init"
+install -m 0755 "$recipe/lab-sysv.sh" "$root/usr/local/sbin/lab-sysv"
 if [ -d "$recipe/rootfs" ]; then
     (cd "$recipe/rootfs" && find . -type f) | while read -r f; do
         install -D -m 0644 "$recipe/rootfs/$f" "$root/$f"
@@ -26,11 +28,24 @@ for unit in apt-daily.timer apt-daily-upgrade.timer apt-daily.service apt-daily-
 done
 
 # Debian's /etc/init.d/docker (used only when a node runs without systemd):
-# its `ulimit -n 1048576` fails under the machine's hard limit, and `--retry 10`
-# kills dockerd while it still stops containers; allow a clean stop instead.
+# its `ulimit -n 1048576` and `ulimit -p unlimited` (-u under bash) fail under the
+# machine's hard limits (no CAP_SYS_RESOURCE: raise them to the hard limit only);
+# its cgroupfs_mount tries to mount every controller of /proc/cgroups that has no
+# mount, which a node may not do (new hierarchies need the host's cgroup namespace)
+# and which only printed "permission denied" on every start (lab-sysv mounts the
+# hierarchies that exist); `--retry 10` kills dockerd while it still stops
+# containers: allow a clean stop instead.
 if [ -f "$root/etc/init.d/docker" ]; then
     sed -i -e 's/ulimit -n 1048576/ulimit -n "$(ulimit -Hn)"/' \
+           -e 's/ulimit -p unlimited/ulimit -p "$(ulimit -Hp)"/' \
+           -e 's/ulimit -u unlimited/ulimit -u "$(ulimit -Hu)"/' \
+           -e 's|\(mount -n -t cgroup -o \$sys cgroup \$sys\);|\1 2>/dev/null;|' \
            -e 's|--retry 10|--retry TERM/30/KILL/5|' "$root/etc/init.d/docker"
+    for pattern in 'ulimit -n "$(ulimit -Hn)"' 'ulimit -p "$(ulimit -Hp)"' 'cgroup $sys 2>/dev/null;' \
+                   '--retry TERM/30/KILL/5'; do
+        grep -qF -- "$pattern" "$root/etc/init.d/docker" ||
+            { echo "customize.sh: /etc/init.d/docker changed, cannot patch: $pattern" >&2; exit 1; }
+    done
 fi
 
 # The engine must start at boot.
