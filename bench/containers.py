@@ -18,37 +18,21 @@ as JSON to bench/results/containers-<timestamp>.json. See bench/README.md.
 
 import argparse
 import collections
-import datetime
 import io
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-VENV_BIN = REPO_ROOT / ".venv" / "bin"
-VENV_PYTHON = VENV_BIN / "python"
-LAB = REPO_ROOT / "tools" / "lab.py"
-RESULTS_DIR = BENCH_DIR / "results"
+import harness  # first: importing it hands the process over to the venv's python, which has the SDK
+
+# isort: split
+import docker.errors
+from harness import BENCH_DIR, REPO_ROOT, log
+
 CALLBACK_DIR = BENCH_DIR / "callback_plugins"
 DOCKHAND_MODULE = REPO_ROOT / "plugins" / "modules" / "container.py"
-COLLECTION_LINK = REPO_ROOT / ".build" / "collections" / "ansible_collections" / "dockhand" / "docker"
 
-# The venv has the pinned Docker SDK and ansible-core; started with another python, hand over to it.
-if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != VENV_PYTHON.parent.parent.resolve():
-    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
-
-try:
-    import docker
-    import docker.errors
-except ImportError:
-    sys.exit("the Docker SDK for Python is missing; create the venv (scripts/common.sh ensure_venv)")
-
-BASE_IMAGE = "dockhand-test/busybox:latest"
 IMAGE = "dockhand-bench/busybox:latest"
 COMMAND = ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"]
 MIB = 1024 * 1024
@@ -70,36 +54,11 @@ STEPS = ("create", "recheck", "update_memory", "remove")
 STEP_LABELS = {"create": "create", "recheck": "recheck", "update_memory": "update memory", "remove": "remove"}
 
 
-def log(msg):
-    print("[bench] %s" % msg, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- engine, image, leftovers
-
-
-def engine_client():
-    return docker.from_env().api
-
-
-def ensure_engine():
-    try:
-        api = engine_client()
-        api.ping()
-        return api
-    except Exception:  # any failure means "not answering"
-        log("engine not answering; starting it with tools/lab.py engine up")
-        subprocess.run([sys.executable, str(LAB), "engine", "up"], check=True)
-        api = engine_client()
-        api.ping()
-        return api
+# ---------------------------------------------------------------- image, leftovers
 
 
 def ensure_image(api):
-    try:
-        api.inspect_image(BASE_IMAGE)
-    except docker.errors.ImageNotFound:
-        log("%s missing; making it with tools/lab.py images" % BASE_IMAGE)
-        subprocess.run([sys.executable, str(LAB), "images"], check=True)
+    harness.ensure_base_image(api)
     dockerfile = (BENCH_DIR / "Dockerfile").read_bytes()
     # A Dockerfile alone is the whole build context; nothing is pulled (the base image is local).
     for chunk in api.build(fileobj=io.BytesIO(dockerfile), tag=IMAGE, rm=True, pull=False, decode=True):
@@ -111,7 +70,7 @@ def ensure_image(api):
 def probe_ignores_term(api):
     """Start one container with the workload's command, send it SIGTERM, check it keeps running."""
     name = "bench-probe-term"
-    remove_names(api, [name])
+    force_remove(api, [name])
     cid = api.create_container(IMAGE, command=COMMAND, name=name)["Id"]
     try:
         api.start(cid)
@@ -131,31 +90,34 @@ def containers_with_prefix(api, prefix):
     return found
 
 
-def remove_names(api, names):
-    for name in names:
+def force_remove(api, containers):
+    """docker rm -f of each of ``containers`` (names or IDs) that exists."""
+    for container in containers:
         try:
-            api.remove_container(name, force=True)
+            api.remove_container(container, force=True)
         except docker.errors.NotFound:
             pass
 
 
 def force_remove_prefix(api, prefix):
     ids = containers_with_prefix(api, prefix)
-    for cid in ids:
-        try:
-            api.remove_container(cid, force=True)
-        except docker.errors.NotFound:
-            pass
+    force_remove(api, ids)
     return len(ids)
+
+
+def inspect_or_none(api, name):
+    try:
+        return api.inspect_container(name)
+    except docker.errors.NotFound:
+        return None
 
 
 def inspect_all(api, names):
     """name -> the facts the checks need, or None when the container does not exist."""
     out = {}
     for name in names:
-        try:
-            info = api.inspect_container(name)
-        except docker.errors.NotFound:
+        info = inspect_or_none(api, name)
+        if info is None:
             out[name] = None
             continue
         out[name] = {
@@ -174,109 +136,82 @@ def inspect_all(api, names):
 # ---------------------------------------------------------------- raw SDK implementation
 
 
-def sdk_converge(names, memory_bytes):
-    """Idempotent 'started with this config' for each container, one after the other."""
-    api = engine_client()
+def sdk_each(names, handle):
+    """handle(api, name, inspection or None when it does not exist) for each container, one after the
+    other, on a new client (making it is part of the SDK's time); returns {action handle returned: count}."""
+    api = harness.engine_client()
     actions = collections.Counter()
     try:
         for name in names:
-            try:
-                info = api.inspect_container(name)
-            except docker.errors.NotFound:
-                host_config = api.create_host_config(mem_limit=memory_bytes, nano_cpus=NANO_CPUS)
-                cid = api.create_container(IMAGE, command=COMMAND, name=name, host_config=host_config)["Id"]
-                api.start(cid)
-                actions["created"] += 1
-                continue
-            host = info["HostConfig"]
-            # SDK 7.1's update_container cannot change NanoCpus: a different CPU limit means recreate.
-            if info["Config"]["Image"] != IMAGE or info["Config"]["Cmd"] != COMMAND or host["NanoCpus"] != NANO_CPUS:
-                api.remove_container(info["Id"], force=True)
-                host_config = api.create_host_config(mem_limit=memory_bytes, nano_cpus=NANO_CPUS)
-                cid = api.create_container(IMAGE, command=COMMAND, name=name, host_config=host_config)["Id"]
-                api.start(cid)
-                actions["recreated"] += 1
-                continue
-            action = "unchanged"
-            if host["Memory"] != memory_bytes:
-                api.update_container(info["Id"], mem_limit=memory_bytes)
-                action = "updated"
-            if not info["State"]["Running"]:
-                api.start(info["Id"])
-                action = "started" if action == "unchanged" else action
-            actions[action] += 1
+            actions[handle(api, name, inspect_or_none(api, name))] += 1
     finally:
         api.close()
     return dict(actions)
+
+
+def sdk_create_started(api, name, memory_bytes):
+    host_config = api.create_host_config(mem_limit=memory_bytes, nano_cpus=NANO_CPUS)
+    cid = api.create_container(IMAGE, command=COMMAND, name=name, host_config=host_config)["Id"]
+    api.start(cid)
+
+
+def sdk_converge(names, memory_bytes):
+    """Idempotent 'started with this config' for each container, one after the other."""
+
+    def converge(api, name, info):
+        if info is None:
+            sdk_create_started(api, name, memory_bytes)
+            return "created"
+        host = info["HostConfig"]
+        # SDK 7.1's update_container cannot change NanoCpus: a different CPU limit means recreate.
+        if info["Config"]["Image"] != IMAGE or info["Config"]["Cmd"] != COMMAND or host["NanoCpus"] != NANO_CPUS:
+            api.remove_container(info["Id"], force=True)
+            sdk_create_started(api, name, memory_bytes)
+            return "recreated"
+        action = "unchanged"
+        if host["Memory"] != memory_bytes:
+            api.update_container(info["Id"], mem_limit=memory_bytes)
+            action = "updated"
+        if not info["State"]["Running"]:
+            api.start(info["Id"])
+            action = "started" if action == "unchanged" else action
+        return action
+
+    return sdk_each(names, converge)
 
 
 def sdk_remove(names):
-    api = engine_client()
-    actions = collections.Counter()
-    try:
-        for name in names:
-            try:
-                info = api.inspect_container(name)
-            except docker.errors.NotFound:
-                actions["unchanged"] += 1
-                continue
-            if info["State"]["Running"]:
-                api.stop(info["Id"], timeout=STOP_TIMEOUT)
-            api.remove_container(info["Id"])
-            actions["removed"] += 1
-    finally:
-        api.close()
-    return dict(actions)
+    """Stop (waiting stop_timeout) and remove each container, one after the other."""
+
+    def remove(api, name, info):
+        if info is None:
+            return "unchanged"
+        if info["State"]["Running"]:
+            api.stop(info["Id"], timeout=STOP_TIMEOUT)
+        api.remove_container(info["Id"])
+        return "removed"
+
+    return sdk_each(names, remove)
 
 
 # ---------------------------------------------------------------- Ansible implementations
 
 
-class Ansible:
-    """Writes one-task playbooks and runs them with ansible-playbook against localhost."""
+class RecordedAnsible(harness.Ansible):
+    """One-task playbooks whose task result the bench_record callback writes to a JSON file; the
+    screen output stays the default one."""
 
     def __init__(self, workdir):
-        self.workdir = Path(workdir)
-        self.inventory = self.workdir / "inventory.ini"
-        self.inventory.write_text(
-            "localhost ansible_connection=local ansible_python_interpreter=%s\n" % VENV_PYTHON
-        )
-        self.env = dict(os.environ)
-        self.env.update({
-            "PATH": "%s:%s" % (VENV_BIN, os.environ.get("PATH", "/usr/bin:/bin")),
-            "ANSIBLE_COLLECTIONS_PATH": str(self._collections_path()),
-            "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
-            "ANSIBLE_CALLBACKS_ENABLED": "bench_record",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        })
-        self.runs = 0
-
-    def _collections_path(self):
-        """The repo's usual link (scripts/common.sh link_collection), else a private one."""
-        if COLLECTION_LINK.exists() and COLLECTION_LINK.resolve() == REPO_ROOT:
-            return COLLECTION_LINK.parents[2]
-        private = self.workdir / "collections"
-        link = private / "ansible_collections" / "dockhand" / "docker"
-        if not link.exists():
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(REPO_ROOT)
-        return private
+        super().__init__(workdir, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR), ANSIBLE_CALLBACKS_ENABLED="bench_record")
 
     def run(self, task):
         """Run a play with this one task; return (seconds, record of the task or None, rc, output)."""
-        self.runs += 1
-        playbook = self.workdir / ("play-%02d.yml" % self.runs)
-        record_file = self.workdir / ("record-%02d.json" % self.runs)
         play = [{"name": "bench", "hosts": "localhost", "connection": "local", "gather_facts": False,
                  "tasks": [task]}]
-        playbook.write_text(json.dumps(play, indent=2) + "\n")  # JSON is YAML
+        playbook = self.write_playbook(play)
+        record_file = self.workdir / ("record-%02d.json" % self.runs)  # numbered like its playbook
         env = dict(self.env, BENCH_RECORD_FILE=str(record_file))
-        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(playbook)]
-        start = time.monotonic()
-        proc = subprocess.run(cmd, cwd=self.workdir, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, check=False)
-        seconds = time.monotonic() - start
+        seconds, proc = self.run_playbook(playbook, env=env, merge_stderr=True)
         record = None
         if record_file.exists():
             tasks = json.loads(record_file.read_text())["tasks"]
@@ -472,8 +407,8 @@ def ratios(results):
     for step in STEPS:
         dh, cd, sdk = (measured(results, i, step) for i in IMPLS)
         out[step] = {
-            "community_over_dockhand": round(cd / dh, 2) if dh and cd else None,
-            "dockhand_minus_sdk": round(dh - sdk, 3) if dh is not None and sdk is not None else None,
+            "community_over_dockhand": harness.ratio(cd, dh),
+            "dockhand_minus_sdk": harness.difference(dh, sdk),
         }
     return out
 
@@ -493,8 +428,8 @@ def print_report(meta, results, rat, impls):
     for step in STEPS:
         cells = [fmt_seconds(results.get(i, {}).get(step)) for i in impls]
         r = rat[step]
-        cells.append("%.2fx" % r["community_over_dockhand"] if r["community_over_dockhand"] else "-")
-        cells.append("%+.2f s" % r["dockhand_minus_sdk"] if r["dockhand_minus_sdk"] is not None else "-")
+        cells.append(harness.cell(r["community_over_dockhand"], "%.2fx"))
+        cells.append(harness.cell(r["dockhand_minus_sdk"], "%+.2f s"))
         print("%-14s" % STEP_LABELS[step] + "".join(c.rjust(w) for c, w in zip(cells, widths)))
     print()
     for impl in impls:
@@ -510,28 +445,6 @@ def print_report(meta, results, rat, impls):
             print("  update memory: %s (container IDs changed: %d of %d; MemorySwap after: %s)"
                   % ("in place" if upd["in_place"] else "RECREATED", upd["ids_changed"], meta["count"],
                      ", ".join(str(v) for v in upd["memory_swap_after"])))
-
-
-def versions(api):
-    import ansible.release
-
-    community = "?"
-    for base in sys.path:
-        manifest = Path(base) / "ansible_collections" / "community" / "docker" / "MANIFEST.json"
-        if manifest.exists():
-            community = json.loads(manifest.read_text())["collection_info"]["version"]
-            break
-    ver = api.version()
-    return {
-        "engine_version": ver.get("Version"),
-        "engine_api_version": ver.get("ApiVersion"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "engine_ncpu": api.info().get("NCPU"),
-        "ansible_core": ansible.release.__version__,
-        "community_docker": community,
-        "docker_sdk": docker.__version__,
-        "python": "%d.%d.%d" % sys.version_info[:3],
-    }
 
 
 # ---------------------------------------------------------------- main
@@ -563,8 +476,9 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    api = ensure_engine()
-    meta = versions(api)
+    api = harness.ensure_engine()
+    meta = harness.versions(api)
+    meta["engine_ncpu"] = api.info().get("NCPU")
     meta["count"] = args.count
     meta["options"] = {"only": args.impls, "quick_peer_remove": args.quick_peer_remove,
                        "dockhand_remove_parallel": DOCKHAND_REMOVE_PARALLEL, "stop_timeout": STOP_TIMEOUT,
@@ -595,7 +509,7 @@ def main(argv=None):
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="dockhand-bench-") as workdir:
-        ansible = Ansible(workdir)
+        ansible = RecordedAnsible(workdir)
         try:
             if any(i in impls for i in ("dockhand", "community")):
                 # First run warms Python's caches; the second is the floor every Ansible step pays.
@@ -617,20 +531,7 @@ def main(argv=None):
     rat = ratios(results)
     print_report(meta, results, rat, args.impls)
 
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / ("containers-%s.json" % stamp)
-    doc = {"benchmark": "containers", "timestamp": stamp, "machine": meta, "results": results,
-           "ratios": rat, "problems": problems}
-    out.write_text(json.dumps(doc, indent=2) + "\n")
-    print()
-    if problems:
-        print("PROBLEMS:")
-        for p in problems:
-            print("  - " + p)
-        print()
-    print("results written to %s" % out.relative_to(REPO_ROOT))
-    return 1 if problems else 0
+    return harness.finish("containers", meta, problems, results=results, ratios=rat)
 
 
 if __name__ == "__main__":

@@ -33,26 +33,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-VENV_BIN = REPO_ROOT / ".venv" / "bin"
-VENV_PYTHON = VENV_BIN / "python"
-LAB = REPO_ROOT / "tools" / "lab.py"
-RESULTS_DIR = BENCH_DIR / "results"
+import harness  # first: importing it hands the process over to the venv's python, which has the SDK
+
+# isort: split
+import docker.errors
+from harness import BASE_IMAGE, LAB, REPO_ROOT, cell, difference, log, ratio
+
 ENGINE_LOG = REPO_ROOT / ".lab" / "dockerd.log"
-COLLECTION_LINK = REPO_ROOT / ".build" / "collections" / "ansible_collections" / "dockhand" / "docker"
-
-# The venv has the pinned Docker SDK and ansible-core; started with another python, hand over to it.
-if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != VENV_PYTHON.parent.parent.resolve():
-    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
-
-try:
-    import docker
-    import docker.errors
-except ImportError:
-    sys.exit("the Docker SDK for Python is missing; create the venv (scripts/common.sh ensure_venv)")
-
-BASE_IMAGE = "dockhand-test/busybox:latest"
 REGISTRY = "127.0.0.1:5000"
 COUNT = 5
 TAG = "1"
@@ -106,36 +93,7 @@ BUILD_LABELS = {
 }
 
 
-def log(msg):
-    print("[bench] %s" % msg, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- engine, registry, images
-
-
-def engine_client():
-    return docker.from_env().api
-
-
-def ensure_engine():
-    try:
-        api = engine_client()
-        api.ping()
-        return api
-    except Exception:  # any failure means "not answering"
-        log("engine not answering; starting it with tools/lab.py engine up")
-        subprocess.run([sys.executable, str(LAB), "engine", "up"], check=True)
-        api = engine_client()
-        api.ping()
-        return api
-
-
-def ensure_base_image(api):
-    try:
-        api.inspect_image(BASE_IMAGE)
-    except docker.errors.ImageNotFound:
-        log("%s missing; making it with tools/lab.py images" % BASE_IMAGE)
-        subprocess.run([sys.executable, str(LAB), "images"], check=True)
+# ---------------------------------------------------------------- registry, images
 
 
 def registry_request(method, path):
@@ -232,47 +190,14 @@ def parse_time(text):
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-class Ansible:
-    """Runs playbooks (JSON results through the ansible.posix.json callback) and ad-hoc commands."""
-
-    def __init__(self, workdir):
-        self.workdir = Path(workdir)
-        self.inventory = self.workdir / "inventory.ini"
-        self.inventory.write_text(
-            "localhost ansible_connection=local ansible_python_interpreter=%s\n" % VENV_PYTHON
-        )
-        self.env = dict(os.environ)
-        self.env.update({
-            "PATH": "%s:%s" % (VENV_BIN, os.environ.get("PATH", "/usr/bin:/bin")),
-            "ANSIBLE_COLLECTIONS_PATH": str(self._collections_path()),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        })
-        self.runs = 0
-
-    def _collections_path(self):
-        """The repo's usual link (scripts/common.sh link_collection), else a private one."""
-        if COLLECTION_LINK.exists() and COLLECTION_LINK.resolve() == REPO_ROOT:
-            return COLLECTION_LINK.parents[2]
-        private = self.workdir / "collections"
-        link = private / "ansible_collections" / "dockhand" / "docker"
-        if not link.exists():
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(REPO_ROOT)
-        return private
+class JsonAnsible(harness.Ansible):
+    """Playbooks whose results come as JSON through the ansible.posix.json callback, and ad-hoc pings."""
 
     def playbook(self, play):
         """Run one play; return a dict with seconds, rc, data (the JSON callback's document) and output."""
-        self.runs += 1
-        path = self.workdir / ("play-%02d.yml" % self.runs)
-        play = dict({"hosts": "localhost", "gather_facts": False}, **play)
-        path.write_text(json.dumps([play], indent=2) + "\n")  # JSON is YAML
+        playbook = self.write_playbook([dict({"hosts": "localhost", "gather_facts": False}, **play)])
         env = dict(self.env, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
-        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(path)]
-        start = time.monotonic()
-        proc = subprocess.run(cmd, cwd=self.workdir, env=env, capture_output=True, text=True, check=False,
-                              timeout=900)
-        seconds = time.monotonic() - start
+        seconds, proc = self.run_playbook(playbook, env=env, timeout=900)
         try:
             data = json.loads(proc.stdout[proc.stdout.index("{"):])
         except ValueError:
@@ -280,11 +205,8 @@ class Ansible:
         return {"seconds": seconds, "rc": proc.returncode, "data": data, "output": proc.stdout + proc.stderr}
 
     def adhoc_ping(self):
-        cmd = [str(VENV_BIN / "ansible"), "localhost", "-i", str(self.inventory), "-m", "ansible.builtin.ping"]
-        start = time.monotonic()
-        proc = subprocess.run(cmd, cwd=self.workdir, env=self.env, capture_output=True, text=True, check=False,
-                              timeout=300)
-        seconds = time.monotonic() - start
+        cmd = [str(harness.VENV_BIN / "ansible"), "localhost", "-i", str(self.inventory), "-m", "ansible.builtin.ping"]
+        seconds, proc = self.run_timed(cmd, timeout=300)
         return {"seconds": seconds, "rc": proc.returncode, "data": None, "output": proc.stdout + proc.stderr}
 
 
@@ -346,8 +268,8 @@ def community_loop_play(contexts):
 
 
 PING_PLAY = {"name": "ping", "tasks": [{"name": "ping", "ansible.builtin.ping": {}}]}
-TASK_NAMES = {"dockhand_role": "Build, tag and push the images", "dockhand_loop": "dockhand image loop",
-              "community_loop": "community image loop", "playbook_ping": "ping"}
+TASK_NAMES = {"dockhand_role": "Build, tag and push the images in one module run",
+              "dockhand_loop": "dockhand image loop", "community_loop": "community image loop", "playbook_ping": "ping"}
 
 
 # ---------------------------------------------------------------- the module's own code, in-process
@@ -399,7 +321,9 @@ def idle_rerun(ansible, code, contexts, args, problems):
     run = ansible.playbook(plays["dockhand_role"])
     result = task_results(run, TASK_NAMES["dockhand_role"])[0] or {}
     first["dockhand_role"] = {"seconds": round(run["seconds"], 3), "changed": changed_count(run),
-                              "actions": [item.get("actions") for item in result.get("results") or ()]}
+                              # The role's one module run returns `images`; a loop of tasks returns `results`.
+                              "actions": [item.get("actions")
+                                          for item in result.get("images") or result.get("results") or ()]}
     if run["rc"] != 0:
         problems.append("dockhand role, first run failed: %s" % failure_text(run))
         raise SystemExit(problems[-1])
@@ -494,7 +418,7 @@ def build_cli(context, tag):
 
 def build_sdk(context, tag):
     start = time.monotonic()
-    api = engine_client()
+    api = harness.engine_client()
     lines = []
     try:
         for chunk in api.build(path=context, tag=tag, nocache=True, rm=True, forcerm=True, pull=False, decode=True):
@@ -573,14 +497,6 @@ ROW_OF = {"code": "module_code"}
 # ---------------------------------------------------------------- report
 
 
-def ratio(a, b):
-    return round(a / b, 2) if a is not None and b else None
-
-
-def difference(a, b):
-    return round(a - b, 3) if a is not None and b is not None else None
-
-
 def summarize(idle, build):
     role, loop = idle["dockhand_role"]["median"], idle["dockhand_loop"]["median"]
     adhoc, playbook = idle["adhoc_ping"]["median"], idle["playbook_ping"]["median"]
@@ -610,10 +526,6 @@ def summarize(idle, build):
     out["target_build_met"] = (out["module_run_over_cli"] <= TARGET_BUILD_RATIO
                                if out["module_run_over_cli"] is not None else None)
     return out
-
-
-def cell(value, fmt):
-    return fmt % value if value is not None else "-"
 
 
 def print_report(meta, idle, first, build, steps, summary):
@@ -668,28 +580,10 @@ def print_report(meta, idle, first, build, steps, summary):
 
 
 def versions(api):
-    import ansible.release
-
-    community = "?"
-    for base in sys.path:
-        manifest = Path(base) / "ansible_collections" / "community" / "docker" / "MANIFEST.json"
-        if manifest.exists():
-            community = json.loads(manifest.read_text())["collection_info"]["version"]
-            break
-    ver = api.version()
+    """The shared versions plus the engine's default builder and the docker CLI's version."""
     cli = subprocess.run(["docker", "version", "-f", "{{.Client.Version}}"], capture_output=True, text=True,
                          check=False).stdout.strip()
-    return {
-        "engine_version": ver.get("Version"),
-        "engine_api_version": ver.get("ApiVersion"),
-        "builder_version": builder_version(api),
-        "nproc": len(os.sched_getaffinity(0)),
-        "ansible_core": ansible.release.__version__,
-        "community_docker": community,
-        "docker_sdk": docker.__version__,
-        "docker_cli": cli or "?",
-        "python": "%d.%d.%d" % sys.version_info[:3],
-    }
+    return dict(harness.versions(api), builder_version=builder_version(api), docker_cli=cli or "?")
 
 
 # ---------------------------------------------------------------- main
@@ -709,8 +603,8 @@ def main(argv=None):
     args = parse_args(argv)
     if shutil.which("docker") is None:
         raise SystemExit("the docker CLI is missing")
-    api = ensure_engine()
-    ensure_base_image(api)
+    api = harness.ensure_engine()
+    harness.ensure_base_image(api)
     ensure_registry()
     meta = versions(api)
     meta["repeat"] = args.repeat
@@ -724,7 +618,7 @@ def main(argv=None):
         log("removed %d leftover references of an earlier run" % removed)
     with tempfile.TemporaryDirectory(prefix="dockhand-bench-images-") as workdir:
         contexts, build_context = write_contexts(Path(workdir))
-        ansible = Ansible(workdir)
+        ansible = JsonAnsible(workdir)
         code = ModuleCode(ansible.env["ANSIBLE_COLLECTIONS_PATH"])
         try:
             idle, first = idle_rerun(ansible, code, contexts, args, problems)
@@ -740,21 +634,8 @@ def main(argv=None):
     summary = summarize(idle, build)
     print_report(meta, idle, first, build, steps, summary)
 
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / ("images-%s.json" % stamp)
-    doc = {"benchmark": "images", "timestamp": stamp, "machine": meta,
-           "idle_rerun": {"rows": idle, "first_runs": first}, "build_cost": {"rows": build, "steps": steps},
-           "summary": summary, "problems": problems}
-    out.write_text(json.dumps(doc, indent=2) + "\n")
-    print()
-    if problems:
-        print("PROBLEMS:")
-        for problem in problems:
-            print("  - " + problem)
-        print()
-    print("results written to %s" % out.relative_to(REPO_ROOT))
-    return 1 if problems else 0
+    return harness.finish("images", meta, problems, idle_rerun={"rows": idle, "first_runs": first},
+                          build_cost={"rows": build, "steps": steps}, summary=summary)
 
 
 if __name__ == "__main__":
