@@ -191,7 +191,7 @@ class ImageManager(object):
         pushed = []
         if self.params.get('push'):
             for ref in [self.name] + self.tags:
-                pushed.append(self._push(ref, image_id))
+                pushed.append(self._push(ref, image))
         if self.params.get('export_path'):
             self._export(self.params['export_path'], image_id)
         return dict(image=self._facts(image_id), pushed=pushed)
@@ -245,11 +245,12 @@ class ImageManager(object):
     def _registry_call(self, ref, what, *args):
         return registry_call(ref, self.params.get('timeout'), what, *args)
 
-    def _push(self, ref, image_id):
+    def _push(self, ref, image):
         if ref.tag is None:
             raise InvalidValue('push: %s has no tag to push' % ref.familiar)
+        image_id = (image or {}).get('Id')
         remote = self._registry_call(ref, 'manifest_digest', ref.repository, ref.tag)
-        local = self._local_digests(ref, image_id)
+        local = _local_digests(ref, image)
         if remote is not None and remote in local:
             return dict(ref=str(ref), digest=remote, pushed=False)
         self.changes.add('registry %s' % ref.familiar, remote, 'push of %s' % image_id)
@@ -271,18 +272,6 @@ class ImageManager(object):
             raise DockerError('push of %s could not be verified: the engine reported %s but %s now holds %s'
                               % (ref.familiar, reported[-1] if reported else 'no digest', ref.registry, after))
         return dict(ref=str(ref), digest=after, pushed=True)
-
-    def _local_digests(self, ref, image_id):
-        image = self.inspect(image_id) if image_id else None
-        digests = set()
-        for entry in (image or {}).get('RepoDigests') or []:
-            name, _sep, digest = entry.partition('@')
-            try:
-                if parse_reference(name).name == ref.name:
-                    digests.add(digest)
-            except ValueError:
-                continue
-        return digests
 
     def _platform(self):
         wanted = self.params.get('platform')
@@ -307,7 +296,7 @@ class ImageManager(object):
             raise DockerError('%s has no image for platform %s; the registry offers: %s'
                               % (ref.familiar, platform, ', '.join(available)))
         remote = ref.digest or self._registry_call(ref, 'manifest_digest', ref.repository, ref.tag)
-        if image is not None and remote in self._local_digests(ref, image['Id']):
+        if image is not None and remote in _local_digests(ref, image):
             return image
         self.changes.add('pulled', (image or {}).get('Id'), '%s@%s' % (ref.familiar, remote))
         self.actions.append('pulled')
@@ -382,6 +371,19 @@ class ImageManager(object):
         return dict(name=self._display_name(), id=image_id, exists=image_id is not None,
                     build_digest=labels.get(BUILD_DIGEST_LABEL), repo_tags=(image or {}).get('RepoTags') or [],
                     repo_digests=(image or {}).get('RepoDigests') or [])
+
+
+def _local_digests(ref, image):
+    """Registry digests the engine knows for ``image`` (an inspect dict) in the repository of ``ref``."""
+    digests = set()
+    for entry in (image or {}).get('RepoDigests') or []:
+        name, _sep, digest = entry.partition('@')
+        try:
+            if parse_reference(name).name == ref.name:
+                digests.add(digest)
+        except ValueError:
+            continue
+    return digests
 
 
 def registry_call(ref, timeout, what, *args):

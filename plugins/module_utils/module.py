@@ -75,3 +75,23 @@ class DockhandModule(AnsibleModule):
         if self._diff:
             result['diff'] = changes.as_diff(header)
         return result
+
+
+def name_or_names_module(argument_spec):
+    """A read-only module that takes one ``name`` or a list of ``names`` (the *_info modules)."""
+    spec = dict(name=dict(type='str'), names=dict(type='list', elements='str'))
+    spec.update(argument_spec)
+    return DockhandModule(argument_spec=spec, supports_check_mode=True,
+                          mutually_exclusive=[('name', 'names')], required_one_of=[('name', 'names')])
+
+
+def asked_names(params):
+    return [params['name']] if params['name'] is not None else list(params['names'])
+
+
+def one_or_many(params, plural, singular, entries):
+    """``{plural: entries}``, plus ``{singular: entries[0]}`` when a single ``name`` was asked."""
+    result = {plural: entries}
+    if params['name'] is not None:
+        result[singular] = entries[0]
+    return result

@@ -289,7 +289,11 @@ from ansible_collections.dockhand.docker.plugins.module_utils.container_facts im
     container_facts,
     missing_container_facts,
 )
-from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
+from ansible_collections.dockhand.docker.plugins.module_utils.module import (
+    asked_names,
+    name_or_names_module,
+    one_or_many,
+)
 
 # How many log lines (both streams) are searched at most for the last lines of each stream.
 LOG_LOOKBACK = 100000
@@ -343,7 +347,7 @@ def read_processes(module, facts):
 
 def gather(module):
     params = module.params
-    names = [params['name']] if params['name'] is not None else list(params['names'])
+    names = asked_names(params)
     for name in names:
         if not name or not name.strip():
             raise DockerError('container names must not be empty')
@@ -362,24 +366,14 @@ def gather(module):
         if params['processes']:
             facts['processes'] = read_processes(module, facts)
         containers.append(facts)
-    result = dict(containers=containers)
-    if params['name'] is not None:
-        result['container'] = containers[0]
-    return result
+    return one_or_many(params, 'containers', 'container', containers)
 
 
 def main():
-    module = DockhandModule(
-        argument_spec=dict(
-            name=dict(type='str'),
-            names=dict(type='list', elements='str'),
-            logs_tail=dict(type='int', default=0),
-            processes=dict(type='bool', default=False),
-        ),
-        mutually_exclusive=[('name', 'names')],
-        required_one_of=[('name', 'names')],
-        supports_check_mode=True,
-    )
+    module = name_or_names_module(dict(
+        logs_tail=dict(type='int', default=0),
+        processes=dict(type='bool', default=False),
+    ))
     module.run(gather)
 
 

@@ -144,30 +144,22 @@ image:
 '''
 
 from ansible_collections.dockhand.docker.plugins.module_utils.images import image_facts
-from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
+from ansible_collections.dockhand.docker.plugins.module_utils.module import (
+    asked_names,
+    name_or_names_module,
+    one_or_many,
+)
 
 
 def gather(module):
     params = module.params
-    names = [params['name']] if params['name'] is not None else list(params['names'])
-    images = [image_facts(module.client, name, params['registry'], params['timeout']) for name in names]
-    result = dict(images=images)
-    if params['name'] is not None:
-        result['image'] = images[0]
-    return result
+    images = [image_facts(module.client, name, params['registry'], params['timeout'])
+              for name in asked_names(params)]
+    return one_or_many(params, 'images', 'image', images)
 
 
 def main():
-    module = DockhandModule(
-        argument_spec=dict(
-            name=dict(type='str'),
-            names=dict(type='list', elements='str'),
-            registry=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
-        mutually_exclusive=[('name', 'names')],
-        required_one_of=[('name', 'names')],
-    )
+    module = name_or_names_module(dict(registry=dict(type='bool', default=False)))
     module.run(gather)
 
 
