@@ -11,6 +11,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+import hashlib
+import re
+
+from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue, format_duration, parse_duration
+
+# What a manager answers while its swarm has no leader (the majority of managers is lost).
+NO_LEADER = 'does not have a leader'
+
 
 def majority(managers):
     """Managers that must be reachable for the swarm to make decisions."""
@@ -85,3 +94,246 @@ def swarm_facts(swarm):
         external_ca=ca_config.get('ExternalCAs') or [],
         autolock=bool(encryption.get('AutoLockManagers')),
     )
+
+
+# ---- join tokens ----
+
+# SWMTKN-1-<sha256 of the root CA certificate (PEM) in base 36, 50 digits>-<secret, 25 digits>
+_JOIN_TOKEN = re.compile(r'^SWMTKN-1-([0-9a-z]{50})-([0-9a-z]{25})\Z')
+_BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz'
+
+
+def token_ca_digest(token):
+    """The root CA digest a join token carries; InvalidValue (never quoting the token) when malformed."""
+    match = _JOIN_TOKEN.match((token or '').strip())
+    if not match:
+        raise InvalidValue('join_token: is not a swarm join token (SWMTKN-1-...); read it on a manager with '
+                           'dockhand.docker.swarm_info join_tokens=true or `docker swarm join-token -q worker`')
+    return match.group(1)
+
+
+def trust_root_digest(trust_root_pem):
+    """The digest of a swarm's root CA certificate as its join tokens spell it."""
+    number = int(hashlib.sha256(trust_root_pem.encode('utf-8')).hexdigest(), 16)
+    digits = ''
+    while number:
+        number, rest = divmod(number, 36)
+        digits = _BASE36[rest] + digits
+    return digits.rjust(50, '0')
+
+
+# ---- cluster settings: one table drives the argument spec, the comparison and the API spec ----
+
+def _positive_int(name, minimum):
+    def parse(value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise InvalidValue('%s: %r must be a whole number of at least %d' % (name, value, minimum))
+        return value
+    return parse
+
+
+def _duration(name):
+    return lambda value: parse_duration(value, name)
+
+
+def _external_cas(value):
+    cas = []
+    for index, entry in enumerate(value):
+        if not entry.get('url'):
+            raise InvalidValue('external_ca[%d]: needs a url (the CFSSL signing endpoint)' % index)
+        cas.append(dict(Protocol=entry.get('protocol') or 'cfssl', URL=entry['url'],
+                        CACert=(entry.get('ca_cert') or '').strip(), Options=entry.get('options') or {}))
+    return cas
+
+
+def _comparable_cas(cas):
+    return [dict(Protocol=ca.get('Protocol') or 'cfssl', URL=ca.get('URL'), CACert=(ca.get('CACert') or '').strip(),
+                 Options=ca.get('Options') or {}) for ca in (cas or [])]
+
+
+def _show_cas(cas):
+    return [dict(protocol=ca['Protocol'], url=ca['URL'], ca_cert='(%d bytes)' % len(ca['CACert'])
+                 if ca['CACert'] else '', options=ca['Options']) for ca in _comparable_cas(cas)]
+
+
+class SwarmSetting(object):
+    """One cluster setting: its option, where it lives in the swarm spec, and its conversions."""
+
+    def __init__(self, option, path, spec, parse, show=None, normalise=None):
+        self.option = option
+        self.path = path                    # keys under the swarm's Spec
+        self.spec = spec                    # argument spec entry
+        self.parse = parse                  # user value -> API value (raises InvalidValue)
+        self.show = show or (lambda value: value)            # API value -> what the user writes
+        self.normalise = normalise or (lambda value: value)  # API value as read -> comparable
+
+    def current(self, spec):
+        value = spec
+        for key in self.path:
+            value = (value or {}).get(key)
+        return self.normalise(value)
+
+    def put(self, spec, value):
+        section = spec
+        for key in self.path[:-1]:
+            section = section.setdefault(key, {})
+        section[self.path[-1]] = value
+
+
+SETTINGS = (
+    SwarmSetting('cert_expiry', ('CAConfig', 'NodeCertExpiry'), dict(type='str'), _duration('cert_expiry'),
+                 show=format_duration),
+    SwarmSetting('external_ca', ('CAConfig', 'ExternalCAs'),
+                 dict(type='list', elements='dict', options=dict(
+                     protocol=dict(type='str', default='cfssl', choices=['cfssl']),
+                     url=dict(type='str', required=True),
+                     ca_cert=dict(type='str'),
+                     options=dict(type='dict'))),
+                 _external_cas, show=_show_cas, normalise=_comparable_cas),
+    SwarmSetting('autolock', ('EncryptionConfig', 'AutoLockManagers'), dict(type='bool'), bool, normalise=bool),
+    SwarmSetting('task_history_limit', ('Orchestration', 'TaskHistoryRetentionLimit'), dict(type='int'),
+                 _positive_int('task_history_limit', 0)),
+    SwarmSetting('dispatcher_heartbeat', ('Dispatcher', 'HeartbeatPeriod'), dict(type='str'),
+                 _duration('dispatcher_heartbeat'), show=format_duration),
+    SwarmSetting('election_tick', ('Raft', 'ElectionTick'), dict(type='int'), _positive_int('election_tick', 2)),
+    SwarmSetting('heartbeat_tick', ('Raft', 'HeartbeatTick'), dict(type='int'), _positive_int('heartbeat_tick', 1)),
+    SwarmSetting('snapshot_interval', ('Raft', 'SnapshotInterval'), dict(type='int'),
+                 _positive_int('snapshot_interval', 1)),
+)
+
+# Fixed when the swarm is created: top-level fields of GET /swarm, not part of its spec.
+INIT_ONLY = (('default_addr_pool', 'DefaultAddrPool'), ('subnet_size', 'SubnetSize'))
+
+
+def settings_argspec():
+    return dict((setting.option, dict(setting.spec)) for setting in SETTINGS)
+
+
+def wanted_settings(params):
+    """{option: API value} for every setting given; raises InvalidValue before anything is touched."""
+    wanted = {}
+    for setting in SETTINGS:
+        if params.get(setting.option) is not None:
+            wanted[setting.option] = setting.parse(params[setting.option])
+    cert, key = params.get('signing_ca_cert'), params.get('signing_ca_key')
+    if bool(cert) != bool(key):
+        raise InvalidValue('signing_ca_cert and signing_ca_key go together: give both (PEM) or neither')
+    return wanted
+
+
+def plan_settings(current_spec, wanted, changes, trust_root=None, signing_ca=None):
+    """The spec to send (``current_spec`` with ``wanted`` applied); differences go into ``changes``.
+
+    ``signing_ca`` is (cert, key) in PEM. It counts as applied when the cert is the swarm's
+    trust root, or is already the spec's signing cert (a root rotation still in progress).
+    """
+    spec = copy.deepcopy(current_spec or {})
+    for setting in SETTINGS:
+        if setting.option not in wanted:
+            continue
+        before = setting.current(spec)
+        after = setting.normalise(wanted[setting.option])
+        if before != after:
+            changes.add(setting.option, setting.show(before), setting.show(after))
+            setting.put(spec, wanted[setting.option])
+    raft = spec.get('Raft') or {}
+    if raft.get('ElectionTick') and raft.get('HeartbeatTick') and raft['ElectionTick'] <= raft['HeartbeatTick']:
+        raise InvalidValue('election_tick (%d) must be larger than heartbeat_tick (%d)'
+                           % (raft['ElectionTick'], raft['HeartbeatTick']))
+    if signing_ca:
+        cert = signing_ca[0].strip()
+        current_cert = ((spec.get('CAConfig') or {}).get('SigningCACert') or '').strip()
+        if cert not in ((trust_root or '').strip(), current_cert):
+            changes.add('signing_ca_cert', _fingerprint(current_cert or trust_root), _fingerprint(cert))
+            ca_config = spec.setdefault('CAConfig', {})
+            ca_config['SigningCACert'] = cert + '\n'
+            ca_config['SigningCAKey'] = signing_ca[1].strip() + '\n'
+    return spec
+
+
+def _fingerprint(pem):
+    if not pem:
+        return None
+    return 'sha256:' + hashlib.sha256(pem.strip().encode('utf-8')).hexdigest()[:16]
+
+
+def init_only_conflicts(swarm, params):
+    """Messages for init-only settings that differ from the swarm's (they cannot be changed)."""
+    conflicts = []
+    for option, field in INIT_ONLY:
+        wanted, current = params.get(option), swarm.get(field)
+        if wanted is not None and wanted != current:
+            conflicts.append('%s is %r and can only be set when a swarm is created (wanted %r)'
+                             % (option, current, wanted))
+    return conflicts
+
+
+# ---- quorum-safe node changes ----
+
+def manager_set_problems(nodes, roles=None, removed=()):
+    """Why the manager set after a change would be unsafe ([] when it is safe).
+
+    ``nodes`` are node facts, ``roles`` maps node ID -> wanted role, ``removed`` holds node IDs.
+    A manager counts as reachable when the swarm says so; a worker being promoted when it is ready.
+    """
+    roles = roles or {}
+    managers_after = 0
+    reachable_after = 0
+    for node in nodes:
+        if node['id'] in removed or roles.get(node['id'], node['role']) != 'manager':
+            continue
+        managers_after += 1
+        if node['role'] == 'manager':
+            reachable_after += node['reachability'] == 'reachable'
+        else:
+            reachable_after += node['status'] == 'ready'
+    if managers_after == 0:
+        return ['no manager would be left, and a swarm without managers cannot be managed or recovered']
+    problems = []
+    if managers_after % 2 == 0:
+        problems.append('%d managers would be left; an even number tolerates no more failures than %d '
+                        '(keep 1, 3, 5 or 7)' % (managers_after, managers_after - 1))
+    if reachable_after < majority(managers_after):
+        problems.append('only %d of %d managers would be reachable, fewer than the majority of %d the swarm '
+                        'needs to make decisions' % (reachable_after, managers_after, majority(managers_after)))
+    return problems
+
+
+def resolve_node(nodes, name):
+    """The node (raw GET /nodes entry) whose ID or hostname is ``name``; None when there is none.
+
+    A hostname that several entries share (a host replaced before its old entry was removed)
+    is refused: only the ID says which entry is meant.
+    """
+    for node in nodes:
+        if node.get('ID') == name:
+            return node
+    matches = [node for node in nodes if (node.get('Description') or {}).get('Hostname') == name]
+    if len(matches) > 1:
+        raise InvalidValue('%d nodes have the hostname %r (%s); name the node by its ID'
+                           % (len(matches), name, ', '.join('%s: %s' % (node['ID'], (node.get('Status') or {})
+                                                                       .get('State')) for node in matches)))
+    return matches[0] if matches else None
+
+
+def node_spec_changes(spec, item, changes):
+    """``spec`` (a node's Spec) with ``item``'s role, availability and labels; differences go into ``changes``.
+
+    ``item`` holds the options of dockhand.docker.swarm_node (None: leave as it is).
+    """
+    spec = dict(spec)
+    for key, option in (('Role', 'role'), ('Availability', 'availability')):
+        if item.get(option) and changes.compare(option, spec.get(key), item[option]):
+            spec[key] = item[option]
+    if item.get('labels') is not None:
+        labels = dict((str(key), str(value)) for key, value in item['labels'].items())
+        current = spec.get('Labels') or {}
+        wanted = labels if item.get('labels_state') == 'replace' else dict(current, **labels)
+        if changes.compare('labels', current, wanted):
+            spec['Labels'] = wanted
+    return spec
+
+
+def spec_from_facts(node):
+    """The parts of a node's Spec that node facts (see node_facts) carry."""
+    return dict(Role=node['role'], Availability=node['availability'], Labels=node['labels'])

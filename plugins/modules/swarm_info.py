@@ -27,6 +27,12 @@ options:
     description: Also return the worker and manager join tokens (managers only).
     type: bool
     default: false
+  unlock_key:
+    description:
+      - Also return the unlock key of a locked swarm (managers only; V(null) when autolock is off).
+        Run such a task with C(no_log).
+    type: bool
+    default: false
 attributes:
   check_mode:
     description: Reads only, so it runs the same in check mode.
@@ -171,11 +177,20 @@ join_tokens:
     manager:
       description: Token that joins a node as a manager.
       type: str
+unlock_key:
+  description: The key that unlocks a restarted manager of a locked swarm; V(null) when autolock is off.
+  returned: with O(unlock_key=true) on a manager
+  type: str
+error:
+  description: Why the swarm could not be read on this manager (no leader, so the majority of managers is lost).
+  returned: on a manager whose swarm has no leader
+  type: str
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts as local_swarm_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
-from ansible_collections.dockhand.docker.plugins.module_utils.swarm import node_facts, quorum, swarm_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.swarm import NO_LEADER, node_facts, quorum, swarm_facts
 
 
 def gather(module):
@@ -184,18 +199,30 @@ def gather(module):
     result = dict(state=local['state'], is_manager=local['is_manager'], node_id=local['node_id'])
     if not local['is_manager']:
         return result
-    swarm = client.call('inspect the swarm', 'inspect_swarm')
-    nodes = [node_facts(node) for node in client.call('list the swarm nodes', 'nodes')]
+    try:
+        swarm = client.call('inspect the swarm', 'inspect_swarm')
+        nodes = [node_facts(node) for node in client.call('list the swarm nodes', 'nodes')]
+    except DockerError as exc:
+        if NO_LEADER not in exc.msg:
+            raise
+        # Reported, not failed: a playbook must be able to see that the majority is lost.
+        result.update(error=exc.msg, quorum=dict(quorum([]), managers=local['managers']))
+        return result
     nodes.sort(key=lambda node: (node['role'] != 'manager', node['hostname'] or ''))
     result.update(swarm=swarm_facts(swarm), nodes=nodes, quorum=quorum(nodes))
     if module.params['join_tokens']:
         tokens = swarm.get('JoinTokens') or {}
         result['join_tokens'] = dict(worker=tokens.get('Worker'), manager=tokens.get('Manager'))
+    if module.params['unlock_key']:
+        result['unlock_key'] = None
+        if swarm_facts(swarm)['autolock']:
+            result['unlock_key'] = client.call('read the unlock key', 'get_unlock_key').get('UnlockKey')
     return result
 
 
 def main():
-    module = DockhandModule(argument_spec=dict(join_tokens=dict(type='bool', default=False)),
+    module = DockhandModule(argument_spec=dict(join_tokens=dict(type='bool', default=False),
+                                               unlock_key=dict(type='bool', default=False)),
                             supports_check_mode=True)
     module.run(gather)
 

@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the swarm role decides with: which swarm, which manager leads, who joins, what is stale.
+
+They read what dockhand.docker.swarm_info returned on each host and never talk to an engine,
+so the decisions that keep a swarm single and its quorum safe are plain, unit-tested code.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
+from ansible_collections.dockhand.docker.plugins.module_utils.swarm import node_spec_changes, spec_from_facts
+
+
+def swarm_survey(states, managers, workers=()):
+    """Decide how a play proceeds from ``{host: swarm_info result}`` of the hosts in the play.
+
+    Returns ``lead`` (the manager the cluster-wide tasks run on), ``create`` (no swarm yet:
+    the lead creates one), ``cluster_id``, ``joining_managers``/``joining_workers`` (hosts not
+    in the lead's swarm, in inventory order) and ``problems`` (non-empty: stop, change nothing).
+    """
+    hosts = [host for host in list(managers) + list(workers) if host in states]
+    hosts += [host for host in states if host not in hosts]
+    leading = [host for host in hosts if states[host].get('is_manager') and states[host].get('swarm')]
+    problems = []
+    clusters = {}
+    for host in leading:
+        clusters.setdefault(states[host]['swarm']['id'], []).append(host)
+    if len(clusters) > 1:
+        problems.append('the managers are in %d different swarms (%s); a host belongs to one swarm only: make the '
+                        'hosts of the wrong one leave it (dockhand.docker.swarm state=absent) and run again'
+                        % (len(clusters), '; '.join('%s: %s' % (cluster_id, ', '.join(members))
+                                                   for cluster_id, members in sorted(clusters.items()))))
+    lead = _pick_lead(states, leading, managers)
+    create = not leading
+    if create:
+        problems.extend(_why_not_create(states, hosts))
+        lead = next((host for host in managers if host in states), None)
+        if lead is None:
+            problems.append('no host of the managers group is reachable in this play, so there is no manager to '
+                            'create or lead the swarm')
+    known_ids = set()
+    if lead and not create:
+        known_ids = set(node['id'] for node in states[lead].get('nodes') or [])
+    joining = [host for host in hosts if host != lead and (create or states[host].get('node_id') not in known_ids)]
+    return dict(
+        lead=lead,
+        create=create and not problems,
+        cluster_id=states[lead]['swarm']['id'] if lead and not create else None,
+        joining_managers=[host for host in joining if host in managers],
+        joining_workers=[host for host in joining if host not in managers],
+        problems=problems,
+    )
+
+
+def _pick_lead(states, leading, managers):
+    """The Raft leader if it is a wanted manager, else another wanted manager, else any manager."""
+    def is_leader(host):
+        own_id = states[host].get('node_id')
+        return any(node.get('leader') and node.get('id') == own_id for node in states[host].get('nodes') or [])
+    ranked = sorted(leading, key=lambda host: (host not in managers, not is_leader(host)))
+    return ranked[0] if ranked else None
+
+
+def _why_not_create(states, hosts):
+    """Reasons a new swarm must not be created although no manager in the play leads one."""
+    leaderless = [host for host in hosts if states[host].get('is_manager')]
+    locked = [host for host in hosts if states[host].get('state') == 'locked']
+    in_swarm = [host for host in hosts if states[host].get('state') not in (None, 'inactive')]
+    if leaderless:
+        return ['%s %s a manager of a swarm that has no leader (the majority of its managers is lost): bring the '
+                'managers back, or recover with dockhand.docker.swarm force_new_cluster=true on one surviving manager'
+                % (', '.join(leaderless), 'is' if len(leaderless) == 1 else 'are')]
+    if locked:
+        return ['%s: the swarm is locked since the engine restarted; set swarm_unlock_key' % ', '.join(locked)]
+    if in_swarm:
+        return ['%s %s in a swarm but no manager of it is in this play; refusing to create a second swarm. Bring '
+                'its managers into the inventory (or make these hosts leave it) and run again'
+                % (', '.join(in_swarm), 'is' if len(in_swarm) == 1 else 'are')]
+    return []
+
+
+def swarm_unready(nodes, node_ids, managers_ids=()):
+    """What keeps the play's nodes from being healthy: not ready, or managers not reachable."""
+    wanted = set(node_ids)
+    problems = []
+    for node in nodes or []:
+        if node.get('id') not in wanted:
+            continue
+        if node.get('status') != 'ready':
+            problems.append('%s is %s' % (node.get('hostname'), node.get('status')))
+        elif node.get('id') in managers_ids and node.get('role') != 'manager':
+            problems.append('%s is not yet a manager' % node.get('hostname'))
+        elif node.get('role') == 'manager' and node.get('reachability') != 'reachable':
+            problems.append('manager %s is %s' % (node.get('hostname'), node.get('reachability') or 'joining'))
+    return problems
+
+
+def swarm_stale_nodes(nodes, node_ids, inventory_names=(), prune_departed=False, remove_replaced=True):
+    """Node entries that are down and stale, as ``state: absent`` items for dockhand.docker.swarm_node.
+
+    Replaced: the hostname is now carried by a node of the play with another ID (a host rebuilt
+    and joined afresh). Departed (only with ``prune_departed``): the hostname is not in the
+    inventory (by full or short name). A down node whose host is in the inventory but out of
+    the play (unreachable) is never stale: it may come back.
+    """
+    live = set(node_ids)
+    live_hostnames = set(node.get('hostname') for node in nodes or [] if node.get('id') in live)
+    names = set(inventory_names) | set(name.split('.')[0] for name in inventory_names)
+    stale = []
+    for node in nodes or []:
+        if node.get('status') != 'down' or node.get('id') in live:
+            continue
+        hostname = node.get('hostname') or ''
+        if hostname in live_hostnames:
+            if remove_replaced:
+                stale.append(node)
+        elif prune_departed and hostname not in names and hostname.split('.')[0] not in names:
+            stale.append(node)
+    return [dict(name=node['id'], state='absent') for node in stale]
+
+
+def swarm_node_changes(nodes, items):
+    """The dockhand.docker.swarm_node items that would change a node (or name no known node).
+
+    Lets a play skip the swarm_node task when the node facts it already has show nothing to do.
+    """
+    by_id = dict((node.get('id'), node) for node in nodes or [])
+    pending = []
+    for item in items:
+        node = by_id.get(item.get('name'))
+        if node is None or item.get('state', 'present') == 'absent':
+            pending.append(item)
+            continue
+        changes = ChangeSet()
+        node_spec_changes(spec_from_facts(node), item, changes)
+        if changes:
+            pending.append(item)
+    return pending
+
+
+class FilterModule(object):
+    def filters(self):
+        return dict(swarm_survey=swarm_survey, swarm_unready=swarm_unready, swarm_stale_nodes=swarm_stale_nodes,
+                    swarm_node_changes=swarm_node_changes)
