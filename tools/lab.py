@@ -854,6 +854,8 @@ def _write_inventory(nodes, trixie=0, sysv=0):
         "      vars:",
         "        ansible_connection: community.docker.docker",
         "        ansible_python_interpreter: /usr/bin/python3",
+        "        # The swarm role advertises each node on its lab network address.",
+        "        swarm_advertise_addr: \"{{ lab_address }}\"",
         "      children:",
     ]
     for group, members in (("swarm_managers", managers), ("swarm_workers", workers)):
@@ -893,6 +895,36 @@ def node_run_args(init=DEFAULT_INIT):
     return flags, list(SYSV_COMMAND) if init == "sysv" else []
 
 
+def _start_node(node):
+    flags, command = node_run_args(node["init"])
+    docker("run", "-d", "--name", node["name"], "--hostname", node["name"],
+           "--network", NETWORK, "--ip", node["address"],
+           "--label", "%s=1" % LAB_LABEL, "--label", "%s.role=%s" % (LAB_LABEL, node["role"]),
+           "--label", "%s=%s" % (RELEASE_LABEL, node["release"]),
+           "--label", "%s=%s" % (INIT_LABEL, node["init"]),
+           *flags, node_image(node["release"]), *command, timeout=120)
+
+
+@_public
+def replace_node(name):
+    """Remove a running lab node and start a fresh, empty one with the same name, address,
+    release and init (a host rebuilt from scratch); its engine answers and the test images
+    are loaded when this returns."""
+    fmt = '{{ index .Config.Labels "%s.role" }} {{ index .Config.Labels "%s" }} {{ index .Config.Labels "%s" }}'
+    proc = docker("inspect", "--format", fmt % (LAB_LABEL, RELEASE_LABEL, INIT_LABEL), name, check=False)
+    if proc.returncode != 0:
+        raise LabError("no lab node %s to replace" % name)
+    role, release, init = proc.stdout.split()
+    index = int(name.rsplit("node", 1)[1])
+    node = {"name": name, "address": node_address(index), "role": role, "release": release, "init": init}
+    docker("rm", "-f", "-v", name, timeout=120)
+    _start_node(node)
+    _wait_node(name, time.monotonic() + NODE_TIMEOUT)
+    _load_into_nodes(build_test_images(), [name])
+    log("replaced %s with a fresh node (%s, %s, %s)" % (name, node["address"], release, init))
+    return node
+
+
 @_public
 def lab_up(n=5, trixie=0, sysv=0):
     """Fresh lab of n nodes, the last `trixie` of them Debian 13 nodes with Docker 26.1 (the
@@ -928,19 +960,10 @@ def lab_up(n=5, trixie=0, sysv=0):
               "init": inits[i - 1]}
              for i in range(1, n + 1)]
 
-    def start(node):
-        flags, command = node_run_args(node["init"])
-        docker("run", "-d", "--name", node["name"], "--hostname", node["name"],
-               "--network", NETWORK, "--ip", node["address"],
-               "--label", "%s=1" % LAB_LABEL, "--label", "%s.role=%s" % (LAB_LABEL, node["role"]),
-               "--label", "%s=%s" % (RELEASE_LABEL, node["release"]),
-               "--label", "%s=%s" % (INIT_LABEL, node["init"]),
-               *flags, node_image(node["release"]), *command, timeout=120)
-
     kinds = [text for count, text in ((trixie, "the last %d trixie" % trixie),
                                       (sysv, "the last %d without systemd" % sysv)) if count]
     log("starting %d nodes on %s (%s)%s" % (n, NETWORK, SUBNET, "".join(", " + k for k in kinds)))
-    _parallel(start, nodes)
+    _parallel(_start_node, nodes)
     deadline = time.monotonic() + NODE_TIMEOUT
     _parallel(lambda node: _wait_node(node["name"], deadline), nodes)
     log("docker info answers in all %d nodes" % n)

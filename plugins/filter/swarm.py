@@ -14,13 +14,19 @@ from ansible_collections.dockhand.docker.plugins.module_utils.diff import Change
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import node_spec_changes, spec_from_facts
 
 
-def swarm_survey(states, managers, workers=()):
+def swarm_survey(states, managers, workers=(), rereads=None):
     """Decide how a play proceeds from ``{host: swarm_info result}`` of the hosts in the play.
+
+    ``rereads`` holds newer results for some hosts (read again after unlocking them); results
+    of tasks that were skipped are ignored.
 
     Returns ``lead`` (the manager the cluster-wide tasks run on), ``create`` (no swarm yet:
     the lead creates one), ``cluster_id``, ``joining_managers``/``joining_workers`` (hosts not
     in the lead's swarm, in inventory order) and ``problems`` (non-empty: stop, change nothing).
     """
+    states = dict(states)
+    states.update((host, result) for host, result in (rereads or {}).items()
+                  if host in states and result and not result.get('skipped'))
     hosts = [host for host in list(managers) + list(workers) if host in states]
     hosts += [host for host in states if host not in hosts]
     leading = [host for host in hosts if states[host].get('is_manager') and states[host].get('swarm')]
@@ -69,12 +75,13 @@ def _why_not_create(states, hosts):
     leaderless = [host for host in hosts if states[host].get('is_manager')]
     locked = [host for host in hosts if states[host].get('state') == 'locked']
     in_swarm = [host for host in hosts if states[host].get('state') not in (None, 'inactive')]
+    if locked:
+        return ['%s: the swarm is locked since the engine restarted; set swarm_unlock_key (from a vault) so the '
+                'role unlocks it' % ', '.join(locked)]
     if leaderless:
         return ['%s %s a manager of a swarm that has no leader (the majority of its managers is lost): bring the '
                 'managers back, or recover with dockhand.docker.swarm force_new_cluster=true on one surviving manager'
                 % (', '.join(leaderless), 'is' if len(leaderless) == 1 else 'are')]
-    if locked:
-        return ['%s: the swarm is locked since the engine restarted; set swarm_unlock_key' % ', '.join(locked)]
     if in_swarm:
         return ['%s %s in a swarm but no manager of it is in this play; refusing to create a second swarm. Bring '
                 'its managers into the inventory (or make these hosts leave it) and run again'
@@ -99,11 +106,11 @@ def swarm_unready(nodes, node_ids, managers_ids=()):
 
 
 def swarm_stale_nodes(nodes, node_ids, inventory_names=(), prune_departed=False, remove_replaced=True):
-    """Node entries that are down and stale, as ``state: absent`` items for dockhand.docker.swarm_node.
+    """Stale node entries, as ``state: absent`` items for dockhand.docker.swarm_node.
 
-    Replaced: the hostname is now carried by a node of the play with another ID (a host rebuilt
-    and joined afresh). Departed (only with ``prune_departed``): the hostname is not in the
-    inventory (by full or short name). A down node whose host is in the inventory but out of
+    Replaced: not ready, and the hostname is now carried by a node of the play with another ID
+    (a host rebuilt and joined afresh). Departed (only with ``prune_departed``): down, and the
+    hostname is not in the inventory (by full or short name). A down node whose host is in the inventory but out of
     the play (unreachable) is never stale: it may come back.
     """
     live = set(node_ids)
@@ -111,13 +118,16 @@ def swarm_stale_nodes(nodes, node_ids, inventory_names=(), prune_departed=False,
     names = set(inventory_names) | set(name.split('.')[0] for name in inventory_names)
     stale = []
     for node in nodes or []:
-        if node.get('status') != 'down' or node.get('id') in live:
+        if node.get('status') == 'ready' or node.get('id') in live:
             continue
         hostname = node.get('hostname') or ''
         if hostname in live_hostnames:
+            # Not ready (down, or unknown: a replaced manager's entry can stay unknown, and even
+            # reachable, since its successor answers on the same address).
             if remove_replaced:
                 stale.append(node)
-        elif prune_departed and hostname not in names and hostname.split('.')[0] not in names:
+        elif prune_departed and node.get('status') == 'down' and hostname not in names \
+                and hostname.split('.')[0] not in names:
             stale.append(node)
     return [dict(name=node['id'], state='absent') for node in stale]
 

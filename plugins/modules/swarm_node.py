@@ -56,12 +56,13 @@ options:
   state:
     description:
       - V(present) the node is in the swarm with the settings given; a node that is not fails the task.
-      - V(absent) the node is removed from the swarm's node list; it must be down (or O(force=true)).
+      - V(absent) the node is removed from the swarm's node list; it must not be ready (down or
+        unknown), unless O(force=true). A manager is demoted first.
     type: str
     choices: [present, absent]
     default: present
   force:
-    description: Change managers even when the result is unsafe; remove a node that is not down.
+    description: Change managers even when the result is unsafe; remove a node that is ready.
     type: bool
     default: false
   timeout:
@@ -118,7 +119,8 @@ changes:
   sample: [{node: worker-1, id: 5a7rz2lq1n8y9tj0qv3xk6d1e, actions: [promoted]}]
 nodes:
   description:
-    - Every node afterwards, in the shape of M(dockhand.docker.swarm_info)'s
+    - Every node afterwards (predicted in check mode, and when the manager running the task
+      demoted itself), in the shape of M(dockhand.docker.swarm_info)'s
       RV(dockhand.docker.swarm_info#module:nodes).
   returned: always
   type: list
@@ -193,10 +195,10 @@ def plan(module, nodes_raw, facts):
                 continue
             raise InvalidValue('no node %r in this swarm; join it first (dockhand.docker.swarm state=join)' % name)
         node_plan = NodePlan(raw, node_facts(raw), item)
-        if node_plan.remove and node_plan.facts['status'] != 'down' and not module.params['force']:
-            raise InvalidValue('node %s (%s) is %s, not down; only nodes that are down are removed '
+        if node_plan.remove and node_plan.facts['status'] == 'ready' and not module.params['force']:
+            raise InvalidValue('node %s (%s) is ready, not down; only nodes that are not ready are removed '
                                '(make it leave with dockhand.docker.swarm state=absent, or set force=true)'
-                               % (name, node_plan.node_id, node_plan.facts['status']))
+                               % (name, node_plan.node_id))
         if node_plan.changes:
             plans.append(node_plan)
     if any(node_plan.promotes() or node_plan.demotes() for node_plan in plans):
@@ -266,6 +268,27 @@ def actions_of(node_plan):
     return [names[key] for key in node_plan.changes.keys()]
 
 
+def predicted(facts, plans):
+    """Node facts as they will be after ``plans`` (check mode, or when this manager demoted itself)."""
+    by_id = dict((node_plan.node_id, node_plan) for node_plan in plans)
+    nodes = []
+    for node in facts:
+        node_plan = by_id.get(node['id'])
+        if node_plan is None:
+            nodes.append(node)
+            continue
+        if node_plan.remove:
+            continue
+        node = dict(node, role=node_plan.spec.get('Role'), availability=node_plan.spec.get('Availability'),
+                    labels=node_plan.spec.get('Labels') or {})
+        if node_plan.promotes():
+            node.update(reachability='reachable' if node['status'] == 'ready' else 'unreachable')
+        elif node_plan.demotes():
+            node.update(reachability=None, leader=False, manager_address=None)
+        nodes.append(node)
+    return nodes
+
+
 def converge(module):
     client = module.client
     local = local_swarm_facts(client.info())
@@ -283,8 +306,10 @@ def converge(module):
                 updater.remove(node_plan)
             else:
                 updater.update(node_plan, node_plan.spec)
-        if local['node_id'] not in [node_plan.node_id for node_plan in plans if node_plan.demotes()]:
-            facts = [node_facts(node) for node in client.call('list the swarm nodes', 'nodes')]
+    if module.check_mode or local['node_id'] in [node_plan.node_id for node_plan in plans if node_plan.demotes()]:
+        facts = predicted(facts, plans)  # a demoted manager can no longer read the node list
+    elif plans:
+        facts = [node_facts(node) for node in client.call('list the swarm nodes', 'nodes')]
     facts.sort(key=lambda node: (node['role'] != 'manager', node['hostname'] or ''))
     result = dict(changed=bool(plans), changes=changes, nodes=facts, quorum=quorum(facts))
     if module._diff:

@@ -65,6 +65,16 @@ class PlaybookRun(object):
     def hosts(self, task=0, play=0):
         return self.task(task, play)["hosts"]
 
+    def failed_messages(self):
+        """'task on host: msg' for every failed or unreachable result (for assertion messages)."""
+        lines = []
+        for play in self.data["plays"]:
+            for task in play["tasks"]:
+                for host, result in task["hosts"].items():
+                    if result.get("failed") or result.get("unreachable"):
+                        lines.append("%s on %s: %s" % (task["task"]["name"], host, result.get("msg")))
+        return "\n".join(lines) or self.stderr[-2000:]
+
     @property
     def stats(self):
         return self.data["stats"]

@@ -57,3 +57,9 @@ def lab_nodes(engine):
         yield inventory
     finally:
         lab_tool.lab_down()
+
+
+@pytest.fixture(scope="session")
+def lab_tool_module():
+    """tools/lab.py itself, for tests that change the lab (replace a node)."""
+    return lab_tool

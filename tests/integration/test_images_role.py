@@ -7,9 +7,9 @@ import urllib.request
 import uuid
 
 import pytest
-from registry_tools import MANIFEST_ACCEPT
 
 from ansible_runner import run_playbook
+from registry_tools import MANIFEST_ACCEPT
 
 pytestmark = pytest.mark.engine
 

@@ -6,9 +6,9 @@ import stat
 import subprocess
 
 import pytest
-from registry_tools import push_local
 
 from ansible_runner import REPO_ROOT, VENV_BIN, ansible_env, run_module
+from registry_tools import push_local
 
 pytestmark = pytest.mark.engine
 

@@ -18,7 +18,6 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from registry_tools import push_local, push_manifest_list, write_docker_config
 
 from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
     MEDIA_TYPE_DOCKER_LIST,
@@ -26,6 +25,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
     RegistryClient,
     RegistryError,
 )
+from registry_tools import push_local, push_manifest_list, write_docker_config
 
 pytestmark = pytest.mark.engine
 

@@ -1,20 +1,12 @@
 """swarm_info on a real 3-manager + 1-worker swarm of lab nodes, formed here with the CLI."""
 import json
-import subprocess
 
 import pytest
 
 from ansible_runner import run_playbook
+from swarm_tools import node_docker
 
 pytestmark = pytest.mark.lab
-
-
-def node_docker(node, *args, check=True):
-    proc = subprocess.run(["docker", "exec", node, "docker"] + list(args), capture_output=True, text=True,
-                          check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError("%s: docker %s: %s" % (node, " ".join(args), proc.stderr))
-    return proc.stdout.strip()
 
 
 @pytest.fixture(scope="module")
