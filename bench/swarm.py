@@ -205,7 +205,7 @@ def print_report(meta, rows, summary):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--no-community", dest="community", action="store_false",
                         help="leave out the community.docker peer")
@@ -232,8 +232,8 @@ def main(argv=None):
         problems.append("role formation is %sx ping + CLI (target <= %.1fx)"
                         % (summary["role_over_ping_plus_cli"], TARGET_FORM_RATIO))
     if not summary["target_rerun_met"]:
-        problems.append("role rerun is %sx ping (target <= %.1fx)" % (summary["role_rerun_over_ping"],
-                                                                       TARGET_RERUN_RATIO))
+        problems.append("role rerun is %sx ping (target <= %.1fx)"
+                        % (summary["role_rerun_over_ping"], TARGET_RERUN_RATIO))
     print_report(meta, rows, summary)
     return harness.finish("swarm", meta, problems, rows=rows, summary=summary)
 

@@ -38,7 +38,7 @@ def swarm_survey(states, managers, workers=(), rereads=None):
         problems.append('the managers are in %d different swarms (%s); a host belongs to one swarm only: make the '
                         'hosts of the wrong one leave it (dockhand.docker.swarm state=absent) and run again'
                         % (len(clusters), '; '.join('%s: %s' % (cluster_id, ', '.join(members))
-                                                   for cluster_id, members in sorted(clusters.items()))))
+                                                    for cluster_id, members in sorted(clusters.items()))))
     lead = _pick_lead(states, leading, managers)
     create = not leading
     if create:

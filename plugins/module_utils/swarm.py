@@ -310,9 +310,9 @@ def resolve_node(nodes, name):
             return node
     matches = [node for node in nodes if (node.get('Description') or {}).get('Hostname') == name]
     if len(matches) > 1:
+        entries = ', '.join('%s: %s' % (node['ID'], (node.get('Status') or {}).get('State')) for node in matches)
         raise InvalidValue('%d nodes have the hostname %r (%s); name the node by its ID'
-                           % (len(matches), name, ', '.join('%s: %s' % (node['ID'], (node.get('Status') or {})
-                                                                       .get('State')) for node in matches)))
+                           % (len(matches), name, entries))
     return matches[0] if matches else None
 
 

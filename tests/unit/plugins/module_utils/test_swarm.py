@@ -281,9 +281,12 @@ def test_plan_settings_does_not_mutate_the_current_spec():
     assert current == snapshot
 
 
-@pytest.mark.parametrize("wanted", [{"heartbeat_tick": 10}, {"heartbeat_tick": 11}, {"election_tick": 3,
-                                                                                      "heartbeat_tick": 3},
-                                    {"election_tick": 2, "heartbeat_tick": 5}])
+@pytest.mark.parametrize("wanted", [
+    {"heartbeat_tick": 10},
+    {"heartbeat_tick": 11},
+    {"election_tick": 3, "heartbeat_tick": 3},
+    {"election_tick": 2, "heartbeat_tick": 5},
+])
 def test_plan_settings_refuses_election_tick_not_above_heartbeat_tick(wanted):
     with pytest.raises(InvalidValue, match="election_tick .* must be larger than heartbeat_tick"):
         plan_settings(engine_spec(), wanted, ChangeSet())
@@ -394,7 +397,8 @@ def test_signing_ca_fingerprints_follow_the_certs():
     # Trailing whitespace does not change a fingerprint.
     assert shown(TRUST_ROOT.strip())[0] == root_before
     # A rotation in progress: the before side is the spec's signing cert, not the trust root.
-    rotating_before, _ = shown(TRUST_ROOT, current_cert="-----BEGIN CERTIFICATE-----\nMID\n-----END CERTIFICATE-----")
+    intermediate = "-----BEGIN CERTIFICATE-----\nMID\n-----END CERTIFICATE-----"
+    rotating_before = shown(TRUST_ROOT, current_cert=intermediate)[0]
     assert rotating_before not in (root_before, new_after)
     # Nothing known about the current CA.
     assert shown(None)[0] is None
