@@ -275,11 +275,11 @@ class SwarmMembership(object):
         self.facts = local_swarm_facts(self.client.info())
         return self.facts
 
-    def act(self, description, method=None, *args, **kwargs):
-        """Record ``description``; outside check mode also run the SDK call."""
-        self.actions.append(description)
-        if method and not self.check_mode:
-            return self.client.call(description, method, *args, **kwargs)
+    def act(self, done, todo, method, *args, **kwargs):
+        """Record ``done`` (what was done); outside check mode run the SDK call (``todo`` names it in errors)."""
+        self.actions.append(done)
+        if not self.check_mode:
+            return self.client.call(todo, method, *args, **kwargs)
         return None
 
     def fail(self, msg):
@@ -302,7 +302,7 @@ class SwarmMembership(object):
         if not self.leaderless():
             self.module.warn('force_new_cluster: the swarm has a leader, so nothing was forced')
             return
-        self.act('forced a new cluster with this manager as the only one', 'init_swarm',
+        self.act('forced a new cluster with this manager as the only one', 'force a new cluster', 'init_swarm',
                  advertise_addr=self.params['advertise_addr'], listen_addr=self.params['listen_addr'],
                  force_new_cluster=True)
         self.changes.add('managers', 'no leader', 'this node only')
@@ -311,7 +311,7 @@ class SwarmMembership(object):
     def create(self, wanted):
         spec = plan_settings({}, wanted, ChangeSet(), signing_ca=self.signing_ca())
         self.changes.add('state', 'inactive', 'active (new swarm, this node its first manager)')
-        self.act('created the swarm', 'init_swarm', advertise_addr=self.params['advertise_addr'],
+        self.act('created the swarm', 'create the swarm', 'init_swarm', advertise_addr=self.params['advertise_addr'],
                  listen_addr=self.params['listen_addr'], swarm_spec=spec,
                  default_addr_pool=self.params['default_addr_pool'], subnet_size=self.params['subnet_size'],
                  data_path_addr=self.params['data_path_addr'])
@@ -343,7 +343,8 @@ class SwarmMembership(object):
         if not settings:
             return
         self.changes.merge(settings)
-        self.act('updated the cluster settings: %s' % ', '.join(settings.keys()), 'update_swarm',
+        self.act('updated the cluster settings: %s' % ', '.join(settings.keys()),
+                 'update the cluster settings (%s)' % ', '.join(settings.keys()), 'update_swarm',
                  version=swarm['Version']['Index'], swarm_spec=spec, **rotate)
 
     def join(self):
@@ -360,7 +361,8 @@ class SwarmMembership(object):
                 self.fail(other + '; make it leave first (state=absent) or set force=true to leave and join')
             self.leave(force=True)
         self.changes.add('state', facts['state'] if not self.actions else 'inactive', 'active (joined)')
-        self.act('joined the swarm at %s' % ', '.join(params['remote_addrs']), 'join_swarm',
+        self.act('joined the swarm at %s' % ', '.join(params['remote_addrs']),
+                 'join the swarm at %s' % ', '.join(params['remote_addrs']), 'join_swarm',
                  remote_addrs=params['remote_addrs'], join_token=params['join_token'],
                  listen_addr=params['listen_addr'], advertise_addr=params['advertise_addr'],
                  data_path_addr=params['data_path_addr'])
@@ -401,12 +403,12 @@ class SwarmMembership(object):
             if len([node for node in nodes if node['role'] == 'manager']) > 1:
                 self.demote_self()
         self.changes.add('state', facts['state'], 'inactive')
-        self.act('left the swarm', 'leave_swarm', force=True)
+        self.act('left the swarm', 'leave the swarm', 'leave_swarm', force=True)
 
     def demote_self(self):
         node = self.client.call('inspect this node', 'inspect_node', self.facts['node_id'])
         spec = dict(node['Spec'], Role='worker')
-        self.act('demoted this manager before leaving', 'update_node', self.facts['node_id'],
+        self.act('demoted this manager before leaving', 'demote this manager', 'update_node', self.facts['node_id'],
                  node['Version']['Index'], spec)
         if self.check_mode:
             return
@@ -449,7 +451,7 @@ class SwarmMembership(object):
         if not self.params['unlock_key']:
             self.fail('the swarm on this engine is locked (autolock) since the engine restarted; '
                       'give unlock_key to unlock it')
-        self.act('unlocked the swarm', 'unlock_swarm', {'UnlockKey': self.params['unlock_key']})
+        self.act('unlocked the swarm', 'unlock the swarm', 'unlock_swarm', {'UnlockKey': self.params['unlock_key']})
         self.changes.add('state', 'locked', 'active')
         if not self.check_mode:
             self.refresh()

@@ -63,6 +63,10 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ swarm.nodes | selectattr('status', 'equalto', 'down') | map(attribute='hostname') | list }}"
 
+- name: The same with JMESPath (community.general.json_query, when that collection is installed)
+  ansible.builtin.debug:
+    msg: "{{ swarm | community.general.json_query('nodes[?status==`down`].hostname') }}"
+
 - name: Read the join tokens without printing them
   dockhand.docker.swarm_info:
     join_tokens: true

@@ -1,6 +1,7 @@
 """swarm_info on a real 3-manager + 1-worker swarm of lab nodes, formed here with the CLI."""
 import json
 
+import jmespath
 import pytest
 
 from ansible_runner import run_playbook
@@ -43,6 +44,10 @@ def test_quorum_and_nodes_from_every_manager(lab_nodes, swarm):
                                     "has_quorum": True, "leader": swarm["managers"][0], "healthy": True}
         assert sorted(node["hostname"] for node in result["nodes"]) == sorted(swarm["managers"] + [swarm["worker"]])
         assert [node["role"] for node in result["nodes"]] == ["manager"] * 3 + ["worker"]
+        # The selection operators write with json_query (JMESPath) works on the result as it is.
+        assert jmespath.search("nodes[?role=='manager' && reachability=='reachable'].hostname", result) \
+            == swarm["managers"]
+        assert jmespath.search("nodes[?leader].hostname | [0]", result) == result["quorum"]["leader"]
         assert "join_tokens" not in result
         cluster_ids.add(result["swarm"]["id"])
     assert len(cluster_ids) == 1

@@ -214,3 +214,44 @@ def test_force_new_cluster_recovers_a_lost_majority_once(bare):
     again = run(bare, NODE1, "swarm", {"force_new_cluster": True})
     assert again.result(NODE1)["changed"] is False
     assert "nothing was forced" in " ".join(again.result(NODE1).get("warnings", []))
+
+
+def make_ca(tmp_path):
+    """A self-signed ECDSA CA made with openssl (swarm refuses a CA that expires within a year or so)."""
+    key, cert = tmp_path / "ca.key", tmp_path / "ca.pem"
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key)], check=True,
+                   capture_output=True)
+    subprocess.run(["openssl", "req", "-x509", "-new", "-key", str(key), "-out", str(cert), "-days", "3650",
+                    "-subj", "/CN=dockhand-test-swarm-ca"], check=True, capture_output=True)
+    return cert.read_text(), key.read_text()
+
+
+def test_token_rotation_external_ca_and_signing_ca(bare, tmp_path):
+    assert run(bare, NODE1, "swarm", {"advertise_addr": bare["address"][NODE1]}).returncode == 0
+    old_token = node_docker(NODE1, "swarm", "join-token", "-q", "worker")
+    rotated = run(bare, NODE1, "swarm", {"rotate_worker_token": True}, extra_args=["--diff", "-vvv"])
+    new_token = node_docker(NODE1, "swarm", "join-token", "-q", "worker")
+    assert rotated.result(NODE1)["changed"] is True and new_token != old_token
+    assert old_token not in rotated.stdout and new_token not in rotated.stdout
+
+    # Loopback only: nothing listens there, and no node joins while it is set.
+    external = {"external_ca": [{"url": "https://127.0.0.1:8888/api/v1/cfssl/sign"}]}
+    assert run(bare, NODE1, "swarm", external).result(NODE1)["changed"] is True
+    assert cluster_spec(NODE1)["CAConfig"]["ExternalCAs"][0]["URL"] == external["external_ca"][0]["url"]
+    assert run(bare, NODE1, "swarm", external).result(NODE1)["changed"] is False
+    assert run(bare, NODE1, "swarm", {"external_ca": []}).result(NODE1)["changed"] is True
+    assert not cluster_spec(NODE1)["CAConfig"].get("ExternalCAs")
+
+    cert, key = make_ca(tmp_path)
+    signing = {"signing_ca_cert": cert, "signing_ca_key": key}
+    first = run(bare, NODE1, "swarm", signing, extra_args=["--diff", "-vvv"])
+    assert first.result(NODE1)["changed"] is True, first.failed_messages()
+    assert first.result(NODE1)["diff"]["after"]["signing_ca_cert"] == "********"
+    key_body = "".join(key.strip().splitlines()[1:-1])
+    assert key_body[:40] not in first.stdout + first.stderr
+
+    def rotated_root():
+        cluster = json.loads(node_docker(NODE1, "info", "--format", "{{json .Swarm.Cluster}}"))
+        return not cluster.get("RootRotationInProgress") and cluster["TLSInfo"]["TrustRoot"].strip() == cert.strip()
+    wait_for("the root CA rotation", rotated_root, timeout=120, interval=2)
+    assert run(bare, NODE1, "swarm", signing).result(NODE1)["changed"] is False
