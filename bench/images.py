@@ -243,7 +243,7 @@ def image_items(contexts, repository):
 def dockhand_role_play(contexts):
     return {"name": "images role", "roles": [{
         "role": "dockhand.docker.images",
-        "vars": {"docker_images": image_items(contexts, DOCKHAND_REPO), "docker_image_defaults": {"push": True}},
+        "vars": {"images_list": image_items(contexts, DOCKHAND_REPO), "images_defaults": {"push": True}},
     }]}
 
 
@@ -609,7 +609,7 @@ def main(argv=None):
     meta = versions(api)
     meta["repeat"] = args.repeat
     meta["registry"] = REGISTRY
-    meta["idle_rerun_implementation"] = "the dockhand.docker.images role (docker_image_defaults: {push: true})"
+    meta["idle_rerun_implementation"] = "the dockhand.docker.images role (images_defaults: {push: true})"
     problems = []
     docker_io_before = engine_log_mentions("docker.io")
 

@@ -121,6 +121,7 @@ PKG_ENGINE = "docker.io"
 PKG_BUSYBOX = "busybox-static"
 PKG_MMDEBSTRAP = "mmdebstrap"
 PKG_REGISTRY = ("docker-registry", "apache2-utils")
+PKG_BRIDGE = "socat"
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -848,27 +849,32 @@ def _write_inventory(nodes, trixie=0, sysv=0):
         "# lab_release: the node's Debian release (bookworm: Docker 20.10, trixie: Docker 26.1).",
         "# lab_init: systemd (systemd is PID 1 and runs docker.service) or sysv (no systemd: tini is PID 1,",
         "# the engine is run by /etc/init.d/docker, `service docker ...`; systemctl refuses to work).",
+        "# docker_hosts: every Docker host, the group site.yml works on (with inventories/lab for its vars).",
         "all:",
+        "  vars:",
+        "    lab_repo: %s" % REPO_ROOT,
         "  children:",
-        "    lab_nodes:",
-        "      vars:",
-        "        ansible_connection: community.docker.docker",
-        "        ansible_python_interpreter: /usr/bin/python3",
-        "        # The swarm role advertises each node on its lab network address.",
-        "        swarm_advertise_addr: \"{{ lab_address }}\"",
+        "    docker_hosts:",
         "      children:",
+        "        lab_nodes:",
+        "          vars:",
+        "            ansible_connection: community.docker.docker",
+        "            ansible_python_interpreter: /usr/bin/python3",
+        "            # The swarm role advertises each node on its lab network address.",
+        "            swarm_advertise_addr: \"{{ lab_address }}\"",
+        "          children:",
     ]
     for group, members in (("swarm_managers", managers), ("swarm_workers", workers)):
-        lines.append("        %s:" % group)
+        lines.append("            %s:" % group)
         if not members:
-            lines.append("          hosts: {}")
+            lines.append("              hosts: {}")
             continue
-        lines.append("          hosts:")
+        lines.append("              hosts:")
         for node in members:
-            lines.append("            %s:" % node["name"])
-            lines.append("              lab_address: %s" % node["address"])
-            lines.append("              lab_release: %s" % node["release"])
-            lines.append("              lab_init: %s" % node["init"])
+            lines.append("                %s:" % node["name"])
+            lines.append("                  lab_address: %s" % node["address"])
+            lines.append("                  lab_release: %s" % node["release"])
+            lines.append("                  lab_init: %s" % node["init"])
     tmp = INVENTORY.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(INVENTORY)
@@ -1206,10 +1212,76 @@ def registry_info():
     }
 
 
+BRIDGE_DIR = LAB_DIR / "bridges"
+
+
+def _network_gateway(network):
+    proc = docker("network", "inspect", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}", network,
+                  check=False)
+    gateways = proc.stdout.split()
+    if proc.returncode != 0 or not gateways:
+        raise LabError("no docker network %s with a gateway" % network)
+    return gateways[0]
+
+
+@_public
+def registry_bridge(network=NETWORK):
+    """Make the loopback registries answer on 127.0.0.1:5000 and :5001 inside every container of
+    `network` too, so image references are the same on this machine and in the nodes (and the
+    engines there push over plain HTTP to 127.0.0.1 without insecure-registries). Two socat
+    relays per port: on this machine from the network's gateway address to 127.0.0.1, and in
+    each container from its loopback to the gateway. Traffic stays on loopback and on the
+    network the lab made. Starts the registries when they are not running; idempotent.
+    Returns the names of the containers bridged."""
+    ensure_packages(PKG_BRIDGE)
+    if not registry_info():
+        registry_up()
+    gateway = _network_gateway(network)
+    socat = shutil.which("socat", path=SYSTEM_PATH)
+    BRIDGE_DIR.mkdir(parents=True, exist_ok=True)
+    for port in REGISTRIES.values():
+        pidfile = BRIDGE_DIR / ("%s-%d.pid" % (network, port))
+        if not _live_pid(pidfile, "socat"):
+            _spawn_detached([socat, "TCP-LISTEN:%d,bind=%s,fork,reuseaddr" % (port, gateway),
+                             "TCP:127.0.0.1:%d" % port], pidfile, BRIDGE_DIR / ("%s.log" % network))
+    names = docker("network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}",
+                   network).stdout.split()
+
+    def relay(name):
+        script = ("pkill -f '^socat TCP-LISTEN:(5000|5001),bind=127.0.0.1' ; " + " ".join(
+            "socat TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr TCP:%s:%d >/dev/null 2>&1 &" % (port, gateway, port)
+            for port in REGISTRIES.values()))
+        docker("exec", name, "sh", "-c", script, timeout=30)
+        deadline = time.monotonic() + 10
+        probe = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:%d/v2/', timeout=3)" \
+            % REGISTRIES["plain"]
+        while docker("exec", name, "python3", "-c", probe, check=False, timeout=30).returncode != 0:
+            if time.monotonic() > deadline:
+                raise LabError("the registry does not answer on 127.0.0.1:%d inside %s"
+                               % (REGISTRIES["plain"], name))
+            time.sleep(0.2)
+    _parallel(relay, names)
+    log("registries on 127.0.0.1:%s answer inside %d containers of %s (relayed by %s)"
+        % ("/".join(str(port) for port in REGISTRIES.values()), len(names), network, gateway))
+    return names
+
+
+def _stop_bridges():
+    stopped = 0
+    for pidfile in BRIDGE_DIR.glob("*.pid") if BRIDGE_DIR.exists() else ():
+        pid = _live_pid(pidfile, "socat")
+        if pid:
+            _terminate(pid, "socat")
+            stopped += 1
+        pidfile.unlink(missing_ok=True)
+    return stopped
+
+
 @_public
 def registry_down():
-    """Stop both registries and delete their storage, htpasswd and auth.json; idempotent."""
-    stopped = 0
+    """Stop both registries (and the relays of registry_bridge), delete their storage, htpasswd
+    and auth.json; idempotent."""
+    stopped = _stop_bridges()
     for name in REGISTRIES:
         stopped += _stop_registry(name)
         paths = _registry_paths(name)
@@ -1293,8 +1365,9 @@ def main(argv=None):
                    help="the last K nodes (whatever their release) boot without systemd: tini as PID 1, "
                    "the engine run by /etc/init.d/docker (default: $%s, else 0)" % SYSV_ENV)
     sub.add_parser("down", help="remove the lab nodes and network")
-    p = sub.add_parser("registry", help="start or stop the local registries")
-    p.add_argument("action", choices=("up", "down"))
+    p = sub.add_parser("registry", help="start or stop the local registries, or bridge them into a network")
+    p.add_argument("action", choices=("up", "down", "bridge"))
+    p.add_argument("--network", default=NETWORK, help="with bridge: the docker network (default %(default)s)")
     sub.add_parser("status", help="show what is running")
     p = sub.add_parser("load", help="load local images into every running node")
     p.add_argument("images", nargs="+")
@@ -1319,7 +1392,9 @@ def main(argv=None):
         elif args.command == "down":
             lab_down()
         elif args.command == "registry":
-            if args.action == "up":
+            if args.action == "bridge":
+                registry_bridge(args.network)
+            elif args.action == "up":
                 info = registry_up()
                 print("plain registry: %s" % info["plain"])
                 print("auth registry:  %s  user %s, password in %s"

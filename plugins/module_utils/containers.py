@@ -226,6 +226,10 @@ class Converger(object):
             if spec.item.get('log_options') is None:
                 have.pop('Config')
                 want.pop('Config')
+            elif want['Type'] == ((ctx.engine_info or {}).get('LoggingDriver') or want['Type']):
+                # With the engine's default driver, the engine adds daemon.json's log-opts for the
+                # keys the container does not set; only the keys given are the container's own.
+                have['Config'] = dict((key, value) for key, value in have['Config'].items() if key in want['Config'])
             if have != want:
                 changes.add('log', have, want)
                 recreate = True

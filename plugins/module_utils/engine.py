@@ -6,6 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
+import os
+
 from ansible_collections.dockhand.docker.plugins.module_utils.client import DOCKER_SDK_VERSION
 
 
@@ -59,4 +62,16 @@ def engine_facts(info, version, client):
                         running=running, paused=paused, stopped=stopped),
         images=info.get('Images'),
         swarm=swarm_facts(info),
+        host=host_facts() if client.docker_host.startswith('unix://') else None,
     )
+
+
+def host_facts(root='/'):
+    """How the local engine is run: init system, and whether its service starts at boot."""
+    def path(*parts):
+        return os.path.join(root, *parts)
+    if os.path.isdir(path('run', 'systemd', 'system')):
+        wants = [path(base, 'multi-user.target.wants', 'docker.service') for base in ('etc/systemd/system',
+                                                                                     'lib/systemd/system')]
+        return dict(init_system='systemd', service_enabled=any(os.path.lexists(want) for want in wants))
+    return dict(init_system='sysv', service_enabled=bool(glob.glob(path('etc', 'rc[2-5].d', 'S[0-9][0-9]docker'))))

@@ -193,6 +193,20 @@ engine:
         error:
           description: The engine's swarm error text, if any.
           type: str
+    host:
+      description:
+        - How the engine is run on the host the module runs on. Only when O(docker_host) is a
+          local socket (C(unix://)); null for a remote engine.
+      type: dict
+      contains:
+        init_system:
+          description: C(systemd) when systemd runs the host, else C(sysv) (init scripts).
+          type: str
+        service_enabled:
+          description:
+            - Whether the C(docker) service starts at boot (a systemd C(multi-user.target) want,
+              or an rc start link).
+          type: bool
 info:
   description: The engine's unprocessed C(GET /info) answer.
   returned: when O(raw=true)

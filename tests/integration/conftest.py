@@ -63,3 +63,30 @@ def lab_nodes(engine):
 def lab_tool_module():
     """tools/lab.py itself, for tests that change the lab (replace a node)."""
     return lab_tool
+
+
+@pytest.fixture(scope="session")
+def installed_collection(tmp_path_factory):
+    """The collection as users get it: `ansible-galaxy collection build`, then installed (offline)
+    into an empty collections path. Returns {"tarball", "path" (the collections path), "names"}."""
+    import subprocess
+    import tarfile
+
+    from ansible_runner import VENV_BIN, ansible_env
+
+    out = tmp_path_factory.mktemp("galaxy")
+    build = subprocess.run([os.path.join(VENV_BIN, "ansible-galaxy"), "collection", "build", REPO_ROOT,
+                            "--output-path", str(out)], capture_output=True, text=True, check=False)
+    assert build.returncode == 0, build.stdout + build.stderr
+    tarballs = list(out.glob("dockhand-docker-*.tar.gz"))
+    assert len(tarballs) == 1
+    with tarfile.open(tarballs[0]) as tar:
+        names = tar.getnames()
+    installed = out / "collections"
+    # --force and a collections path of its own: the working tree's dockhand.docker 0.1.0, on the
+    # usual test collections path, must not make ansible-galaxy think it is installed already.
+    install = subprocess.run([os.path.join(VENV_BIN, "ansible-galaxy"), "collection", "install", "--offline",
+                              "--force", "-p", str(installed), str(tarballs[0])], capture_output=True, text=True,
+                             check=False, env=ansible_env(ANSIBLE_COLLECTIONS_PATH=str(installed)))
+    assert install.returncode == 0, install.stdout + install.stderr
+    return {"tarball": tarballs[0], "path": installed, "names": names}

@@ -2,36 +2,23 @@
 import json
 import os
 import subprocess
-import tarfile
 
 import pytest
 
-from ansible_runner import REPO_ROOT, VENV_BIN, ansible_env
+from ansible_runner import VENV_BIN, ansible_env
 
 pytestmark = pytest.mark.engine
 
 
-def test_build_install_and_run(tmp_path, engine):
-    build = subprocess.run([os.path.join(VENV_BIN, "ansible-galaxy"), "collection", "build", REPO_ROOT,
-                            "--output-path", str(tmp_path)], capture_output=True, text=True, check=False)
-    assert build.returncode == 0, build.stdout + build.stderr
-    tarballs = list(tmp_path.glob("dockhand-docker-*.tar.gz"))
-    assert len(tarballs) == 1
-    with tarfile.open(tarballs[0]) as tar:
-        names = tar.getnames()
+def test_build_install_and_run(tmp_path, engine, installed_collection):
+    names = installed_collection["names"]
     assert "plugins/modules/engine_info.py" in names
     assert "meta/runtime.yml" in names
+    assert "playbooks/site.yml" in names and "roles/swarm/tasks/main.yml" in names
     assert not [n for n in names if n.startswith((".venv", ".lab", ".build", ".git/"))], names[:20]
-
-    installed = tmp_path / "collections"
-    # --force and a collections path of its own: the working tree's dockhand.docker 0.1.0, on the
-    # usual test collections path, must not make ansible-galaxy think it is installed already.
-    install = subprocess.run([os.path.join(VENV_BIN, "ansible-galaxy"), "collection", "install", "--offline",
-                              "--force", "-p", str(installed), str(tarballs[0])], capture_output=True, text=True,
-                             check=False, env=ansible_env(ANSIBLE_COLLECTIONS_PATH=str(installed)))
-    assert install.returncode == 0, install.stdout + install.stderr
+    installed = installed_collection["path"]
     manifest = installed / "ansible_collections" / "dockhand" / "docker" / "MANIFEST.json"
-    assert manifest.is_file(), install.stdout + install.stderr
+    assert manifest.is_file()
 
     env = ansible_env(ANSIBLE_COLLECTIONS_PATH=str(installed), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal",
                       ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
@@ -46,3 +33,16 @@ def test_build_install_and_run(tmp_path, engine):
     doc = subprocess.run([os.path.join(VENV_BIN, "ansible-doc"), "dockhand.docker.engine_info"],
                          capture_output=True, text=True, env=env, check=False)
     assert doc.returncode == 0 and "docker_host" in doc.stdout, doc.stderr
+
+
+def test_ansible_doc_lists_every_module_with_a_one_line_description(installed_collection):
+    env = ansible_env(ANSIBLE_COLLECTIONS_PATH=str(installed_collection["path"]))
+    listing = subprocess.run([os.path.join(VENV_BIN, "ansible-doc"), "-l", "dockhand.docker", "--json"],
+                             capture_output=True, text=True, env=env, check=False)
+    assert listing.returncode == 0, listing.stderr
+    modules = json.loads(listing.stdout)
+    shipped = sorted(name[len("plugins/modules/"):-3] for name in installed_collection["names"]
+                     if name.startswith("plugins/modules/") and name.endswith(".py"))
+    assert sorted(name.split(".")[-1] for name in modules) == shipped
+    for name, description in modules.items():
+        assert description and "\n" not in description and len(description) < 120, (name, description)

@@ -26,7 +26,7 @@ def clean():
 def play(containers, defaults):
     return [dict(name="containers role", hosts="localhost", gather_facts=False,
                  roles=[dict(role="dockhand.docker.containers",
-                             vars=dict(docker_containers=containers, docker_container_defaults=defaults))])]
+                             vars=dict(containers_list=containers, containers_defaults=defaults))])]
 
 
 def test_role_converges_and_is_idempotent(test_image, clean):
@@ -47,4 +47,4 @@ def test_role_converges_and_is_idempotent(test_image, clean):
 def test_role_rejects_a_wrong_variable_type():
     run = run_playbook(None, plays=play("not-a-list", {}))
     assert run.returncode != 0
-    assert "docker_containers" in run.stdout
+    assert "containers_list" in run.stdout

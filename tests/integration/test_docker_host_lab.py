@@ -46,24 +46,25 @@ def systemd_node(nodes, release):
 def test_converge_is_idempotent_and_keeps_unmanaged_keys(lab_nodes, nodes):
     node = systemd_node(nodes, "bookworm")
     node_sh(node, "echo '{\"max-concurrent-downloads\": 4}' > %s" % DAEMON_JSON)
-    run = role(lab_nodes, node, {"docker_log_driver": "local", "docker_log_opts": {"max-size": "5m"}})
+    run = role(lab_nodes, node, {"docker_host_log_driver": "local", "docker_host_log_opts": {"max-size": "5m"}})
     assert run.returncode == 0, run.stdout[-3000:]
     config = json.loads(node_sh(node, "cat %s" % DAEMON_JSON))
     assert config == {"max-concurrent-downloads": 4, "log-driver": "local", "log-opts": {"max-size": "5m"}}
     assert node_sh(node, "docker info --format '{{.LoggingDriver}}'").strip() == "local"
-    again = role(lab_nodes, node, {"docker_log_driver": "local", "docker_log_opts": {"max-size": "5m"}})
+    again = role(lab_nodes, node, {"docker_host_log_driver": "local", "docker_host_log_opts": {"max-size": "5m"}})
     assert again.stats[node]["changed"] == 0, again.stdout[-2000:]
 
 
 @pytest.mark.parametrize("release", ["bookworm", "trixie"])
 def test_a_configuration_the_engine_refuses_is_rolled_back(lab_nodes, nodes, release):
     node = systemd_node(nodes, release)
-    baseline = role(lab_nodes, node, {"docker_log_driver": "json-file", "docker_log_opts": {"max-size": "1m"}})
+    baseline = role(lab_nodes, node, {"docker_host_log_driver": "json-file",
+                                      "docker_host_log_opts": {"max-size": "1m"}})
     assert baseline.returncode == 0, baseline.stdout[-3000:]
     before = node_sh(node, "cat %s" % DAEMON_JSON)
     # Valid JSON and a valid path, but dockerd cannot create its data directory under /proc.
-    run = role(lab_nodes, node, {"docker_log_driver": "json-file", "docker_log_opts": {"max-size": "1m"},
-                                 "docker_daemon_settings": {"data-root": "/proc/dockhand-data"}})
+    run = role(lab_nodes, node, {"docker_host_log_driver": "json-file", "docker_host_log_opts": {"max-size": "1m"},
+                                 "docker_host_daemon_settings": {"data-root": "/proc/dockhand-data"}})
     assert run.returncode != 0
     message = failure_message(run, node)
     assert "did not start with the new configuration" in message and "restored" in message, message
@@ -74,11 +75,12 @@ def test_a_configuration_the_engine_refuses_is_rolled_back(lab_nodes, nodes, rel
 
 
 BAD = [
-    ({"docker_log_driver": "nosuchdriver"}, "nosuchdriver"),
-    ({"docker_log_driver": "json-file", "docker_log_opts": {"max-sizes": "1m"}}, "max-sizes"),
-    ({"docker_log_driver": "json-file", "docker_log_opts": {"max-file": "0"}}, "max-file"),
-    ({"docker_log_driver": "syslog", "docker_log_opts": {"syslog-address": "udp//host:514"}}, "syslog-address"),
-    ({"docker_log_driver": "gelf"}, "gelf-address"),
+    ({"docker_host_log_driver": "nosuchdriver"}, "nosuchdriver"),
+    ({"docker_host_log_driver": "json-file", "docker_host_log_opts": {"max-sizes": "1m"}}, "max-sizes"),
+    ({"docker_host_log_driver": "json-file", "docker_host_log_opts": {"max-file": "0"}}, "max-file"),
+    ({"docker_host_log_driver": "syslog", "docker_host_log_opts": {"syslog-address": "udp//host:514"}},
+     "syslog-address"),
+    ({"docker_host_log_driver": "gelf"}, "gelf-address"),
 ]
 
 
@@ -119,9 +121,9 @@ def pki(tmp_path_factory, nodes):
 
 def test_tls_listener_reached_from_the_controller(lab_nodes, pki):
     node, address, work = pki
-    run = role(lab_nodes, node, {"docker_tls_listener": True, "docker_tls_ca_cert": str(work / "ca.pem"),
-                                 "docker_tls_server_cert": str(work / "server.pem"),
-                                 "docker_tls_server_key": str(work / "server-key.pem")})
+    run = role(lab_nodes, node, {"docker_host_tls_listener": True, "docker_host_tls_ca_cert": str(work / "ca.pem"),
+                                 "docker_host_tls_server_cert": str(work / "server.pem"),
+                                 "docker_host_tls_server_key": str(work / "server-key.pem")})
     assert run.returncode == 0, run.stdout[-3000:]
     url = "tcp://%s:2376" % address
     tls = {"docker_host": url, "validate_certs": True, "client_cert": str(work / "client.pem"),
@@ -136,9 +138,9 @@ def test_tls_listener_reached_from_the_controller(lab_nodes, pki):
     assert url in wrong["msg"] and "TLS handshake failed" in wrong["msg"], wrong["msg"]
     # The local socket still works beside the listener, and a second run changes nothing.
     assert node_sh(node, "docker info --format '{{.Name}}'").strip() == node
-    again = role(lab_nodes, node, {"docker_tls_listener": True, "docker_tls_ca_cert": str(work / "ca.pem"),
-                                   "docker_tls_server_cert": str(work / "server.pem"),
-                                   "docker_tls_server_key": str(work / "server-key.pem")})
+    again = role(lab_nodes, node, {"docker_host_tls_listener": True, "docker_host_tls_ca_cert": str(work / "ca.pem"),
+                                   "docker_host_tls_server_cert": str(work / "server.pem"),
+                                   "docker_host_tls_server_key": str(work / "server-key.pem")})
     assert again.stats[node]["changed"] == 0
 
 
@@ -146,14 +148,14 @@ def test_node_without_systemd_is_configured_and_rolled_back(lab_nodes, nodes):
     node = next(name for name, info in sorted(nodes.items()) if info.get("init") == "sysv")
     node_sh(node, "rm -f %s" % DAEMON_JSON)
     started = node_sh(node, "cat /var/run/docker.pid").strip()
-    run = role(lab_nodes, node, {"docker_log_driver": "local"})
+    run = role(lab_nodes, node, {"docker_host_log_driver": "local"})
     assert run.returncode == 0, run.stdout[-3000:]
     assert node_sh(node, "docker info --format '{{.LoggingDriver}}'").strip() == "local"
     assert node_sh(node, "cat /var/run/docker.pid").strip() != started  # restarted by its init script
-    assert role(lab_nodes, node, {"docker_log_driver": "local"}).stats[node]["changed"] == 0
+    assert role(lab_nodes, node, {"docker_host_log_driver": "local"}).stats[node]["changed"] == 0
     before = node_sh(node, "cat %s" % DAEMON_JSON)
-    broken = role(lab_nodes, node, {"docker_log_driver": "local",
-                                    "docker_daemon_settings": {"data-root": "/proc/dockhand-data"}})
+    broken = role(lab_nodes, node, {"docker_host_log_driver": "local",
+                                    "docker_host_daemon_settings": {"data-root": "/proc/dockhand-data"}})
     assert broken.returncode != 0
     assert "restored" in failure_message(broken, node)
     assert node_sh(node, "cat %s" % DAEMON_JSON) == before

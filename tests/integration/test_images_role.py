@@ -109,7 +109,7 @@ def test_role_builds_and_pushes_then_changes_nothing(registries, test_image, pus
         {"name": two + ":1",
          "build": {"context": make_context(tmp_path / "two", TWO_STAGE.format(base=test_image)), "target": "final"}},
     ]
-    role_vars = dict(docker_images=images, docker_image_defaults={"push": True})
+    role_vars = dict(images_list=images, images_defaults={"push": True})
 
     run = run_playbook(None, plays=play(**role_vars))
     assert run.returncode == 0, run.stdout[-3000:]
@@ -140,8 +140,8 @@ def test_login_then_push_keeps_the_password_secret(registries, test_image, pushe
     secrets = tmp_path / "secrets.json"
     secrets.write_text(json.dumps({"registry_password": password}))
     role_vars = dict(
-        docker_registry_logins=[{"registry_url": auth, "username": username, "password": "{{ registry_password }}"}],
-        docker_images=[{"name": name, "push": True,
+        images_registry_logins=[{"registry_url": auth, "username": username, "password": "{{ registry_password }}"}],
+        images_list=[{"name": name, "push": True,
                         "build": {"context": make_context(tmp_path / "ctx", SINGLE.format(base=test_image),
                                                           **{"app.txt": "auth\n"})}}],
     )
@@ -172,8 +172,8 @@ def test_login_then_push_keeps_the_password_secret(registries, test_image, pushe
 def test_a_mistyped_option_fails_before_anything_is_built(test_image, pushed, tmp_path):
     context = make_context(tmp_path / "ctx", SINGLE.format(base=test_image), **{"app.txt": "typo\n"})
     name = "127.0.0.1:5000/dockhand-test/role-%s-typo:1" % pushed.uid
-    run = run_playbook(None, plays=play(docker_images=[{"name": name, "build": {"context": context}},
+    run = run_playbook(None, plays=play(images_list=[{"name": name, "build": {"context": context}},
                                                        {"name": name, "build": {"context": context}, "tag": ["x"]}]))
     assert run.returncode != 0
-    assert "docker_images.tag" in run.stdout
+    assert "images_list.tag" in run.stdout
     assert docker("images", "-q", name) == ""

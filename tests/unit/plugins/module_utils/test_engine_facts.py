@@ -1,4 +1,4 @@
-from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts, swarm_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts, host_facts, swarm_facts
 
 
 class Client:
@@ -50,3 +50,24 @@ def test_worker_does_not_claim_manager_counts():
 
 def test_locked_swarm_state_passes_through():
     assert swarm_facts({"Swarm": {"LocalNodeState": "locked"}})["state"] == "locked"
+
+
+def test_host_facts_systemd_enabled_and_disabled(tmp_path):
+    (tmp_path / "run" / "systemd" / "system").mkdir(parents=True)
+    assert host_facts(str(tmp_path)) == {"init_system": "systemd", "service_enabled": False}
+    wants = tmp_path / "etc" / "systemd" / "system" / "multi-user.target.wants"
+    wants.mkdir(parents=True)
+    (wants / "other.service").write_text("")
+    assert host_facts(str(tmp_path)) == {"init_system": "systemd", "service_enabled": False}
+    # `systemctl enable` makes a link; it counts even when its target is not under this root.
+    (wants / "docker.service").symlink_to(tmp_path / "missing" / "docker.service")
+    assert host_facts(str(tmp_path)) == {"init_system": "systemd", "service_enabled": True}
+
+
+def test_host_facts_init_scripts(tmp_path):
+    (tmp_path / "etc" / "rc2.d").mkdir(parents=True)
+    assert host_facts(str(tmp_path)) == {"init_system": "sysv", "service_enabled": False}
+    (tmp_path / "etc" / "rc2.d" / "K01docker").write_text("")
+    assert host_facts(str(tmp_path)) == {"init_system": "sysv", "service_enabled": False}
+    (tmp_path / "etc" / "rc2.d" / "S01docker").write_text("")
+    assert host_facts(str(tmp_path)) == {"init_system": "sysv", "service_enabled": True}
