@@ -59,10 +59,10 @@ def measure(args):
     ansible = swarm_bench.LabAnsible(tempfile.mkdtemp(prefix="dockhand-bench-site-"))
     ansible.ping()
     log("first site.yml run (converges the lab)")
-    first, _ = run_site(ansible)
+    first = run_site(ansible)[0]
     run_site(ansible)
     log("community.docker playbook, first run")
-    community_first, _ = ansible.playbook(COMMUNITY_PLAYS)
+    community_first = ansible.playbook(COMMUNITY_PLAYS)[0]
     rows = dict(ping=[], site=[], community=[])
     changed = dict(site=[], community=[])
     for round_no in range(1, args.repeat + 1):

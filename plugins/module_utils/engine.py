@@ -71,7 +71,7 @@ def host_facts(root='/'):
     def path(*parts):
         return os.path.join(root, *parts)
     if os.path.isdir(path('run', 'systemd', 'system')):
-        wants = [path(base, 'multi-user.target.wants', 'docker.service') for base in ('etc/systemd/system',
-                                                                                     'lib/systemd/system')]
+        wants = [path(base, 'multi-user.target.wants', 'docker.service')
+                 for base in ('etc/systemd/system', 'lib/systemd/system')]
         return dict(init_system='systemd', service_enabled=any(os.path.lexists(want) for want in wants))
     return dict(init_system='sysv', service_enabled=bool(glob.glob(path('etc', 'rc[2-5].d', 'S[0-9][0-9]docker'))))

@@ -142,8 +142,8 @@ def test_login_then_push_keeps_the_password_secret(registries, test_image, pushe
     role_vars = dict(
         images_registry_logins=[{"registry_url": auth, "username": username, "password": "{{ registry_password }}"}],
         images_list=[{"name": name, "push": True,
-                        "build": {"context": make_context(tmp_path / "ctx", SINGLE.format(base=test_image),
-                                                          **{"app.txt": "auth\n"})}}],
+                      "build": {"context": make_context(tmp_path / "ctx", SINGLE.format(base=test_image),
+                                                        **{"app.txt": "auth\n"})}}],
     )
     encoded = base64.b64encode(("%s:%s" % (username, password)).encode()).decode()
 
@@ -173,7 +173,7 @@ def test_a_mistyped_option_fails_before_anything_is_built(test_image, pushed, tm
     context = make_context(tmp_path / "ctx", SINGLE.format(base=test_image), **{"app.txt": "typo\n"})
     name = "127.0.0.1:5000/dockhand-test/role-%s-typo:1" % pushed.uid
     run = run_playbook(None, plays=play(images_list=[{"name": name, "build": {"context": context}},
-                                                       {"name": name, "build": {"context": context}, "tag": ["x"]}]))
+                                                     {"name": name, "build": {"context": context}, "tag": ["x"]}]))
     assert run.returncode != 0
     assert "images_list.tag" in run.stdout
     assert docker("images", "-q", name) == ""

@@ -131,4 +131,3 @@ def test_installed_collection_runs_its_site_playbook(site_lab, installed_collect
     run = site(site_lab["inventory"], playbook="dockhand.docker.site", env=env)
     assert run.returncode == 0, run.failed_messages()
     assert changed_tasks(run) == []
-
