@@ -851,8 +851,6 @@ def _write_inventory(nodes, trixie=0, sysv=0):
         "# the engine is run by /etc/init.d/docker, `service docker ...`; systemctl refuses to work).",
         "# docker_hosts: every Docker host, the group site.yml works on (with inventories/lab for its vars).",
         "all:",
-        "  vars:",
-        "    lab_repo: %s" % REPO_ROOT,
         "  children:",
         "    docker_hosts:",
         "      children:",
@@ -901,6 +899,19 @@ def node_run_args(init=DEFAULT_INIT):
     return flags, list(SYSV_COMMAND) if init == "sysv" else []
 
 
+DEMO_APP = REPO_ROOT / "tools" / "demo-app"
+DEMO_APP_IN_NODE = "/root/dockhand-build/demo-app"
+
+
+def _place_demo_app(names):
+    """The demo app's build context (tools/demo-app) in every node, where inventories/lab builds it
+    from: a build host keeps its contexts (a CI checkout), site.yml does not copy them each run."""
+    def place(name):
+        docker("exec", name, "mkdir", "-p", os.path.dirname(DEMO_APP_IN_NODE), timeout=30)
+        docker("cp", "%s/." % DEMO_APP, "%s:%s" % (name, DEMO_APP_IN_NODE), timeout=60)
+    _parallel(place, names)
+
+
 def _start_node(node):
     flags, command = node_run_args(node["init"])
     docker("run", "-d", "--name", node["name"], "--hostname", node["name"],
@@ -927,6 +938,7 @@ def replace_node(name):
     _start_node(node)
     _wait_node(name, time.monotonic() + NODE_TIMEOUT)
     _load_into_nodes(build_test_images(), [name])
+    _place_demo_app([name])
     log("replaced %s with a fresh node (%s, %s, %s)" % (name, node["address"], release, init))
     return node
 
@@ -974,7 +986,8 @@ def lab_up(n=5, trixie=0, sysv=0):
     _parallel(lambda node: _wait_node(node["name"], deadline), nodes)
     log("docker info answers in all %d nodes" % n)
     _load_into_nodes(images, [node["name"] for node in nodes])
-    log("loaded %s into the nodes" % ", ".join(images))
+    _place_demo_app([node["name"] for node in nodes])
+    log("loaded %s and the demo app's build context into the nodes" % ", ".join(images))
     _write_inventory(nodes, trixie, sysv)
     log("lab up: %d nodes (%d managers, %d workers; %d bookworm, %d trixie; %d systemd, %d sysv), "
         "inventory %s" % (n, managers, n - managers, n - trixie, trixie, n - sysv, sysv,

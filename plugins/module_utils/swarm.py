@@ -15,6 +15,8 @@ import copy
 import hashlib
 import re
 
+from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
+from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts as local_swarm_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue, format_duration, parse_duration
 
 # What a manager answers while its swarm has no leader (the majority of managers is lost).
@@ -337,3 +339,33 @@ def node_spec_changes(spec, item, changes):
 def spec_from_facts(node):
     """The parts of a node's Spec that node facts (see node_facts) carry."""
     return dict(Role=node['role'], Availability=node['availability'], Labels=node['labels'])
+
+
+def read_swarm(client, info, join_tokens=False, unlock_key=False):
+    """What swarm_info returns, from ``GET /info`` (given) and, on a manager, the swarm and its nodes.
+
+    A manager whose swarm has no leader gets an ``error`` and a quorum block instead of failing:
+    a playbook must be able to see that the majority is lost.
+    """
+    local = local_swarm_facts(info)
+    result = dict(state=local['state'], is_manager=local['is_manager'], node_id=local['node_id'])
+    if not local['is_manager']:
+        return result
+    try:
+        swarm = client.call('inspect the swarm', 'inspect_swarm')
+        nodes = [node_facts(node) for node in client.call('list the swarm nodes', 'nodes')]
+    except DockerError as exc:
+        if NO_LEADER not in exc.msg:
+            raise
+        result.update(error=exc.msg, quorum=dict(quorum([]), managers=local['managers']))
+        return result
+    nodes.sort(key=lambda node: (node['role'] != 'manager', node['hostname'] or ''))
+    result.update(swarm=swarm_facts(swarm), nodes=nodes, quorum=quorum(nodes))
+    if join_tokens:
+        tokens = swarm.get('JoinTokens') or {}
+        result['join_tokens'] = dict(worker=tokens.get('Worker'), manager=tokens.get('Manager'))
+    if unlock_key:
+        result['unlock_key'] = None
+        if swarm_facts(swarm)['autolock']:
+            result['unlock_key'] = client.call('read the unlock key', 'get_unlock_key').get('UnlockKey')
+    return result

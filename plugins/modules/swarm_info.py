@@ -191,37 +191,13 @@ error:
   type: str
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
-from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts as local_swarm_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
-from ansible_collections.dockhand.docker.plugins.module_utils.swarm import NO_LEADER, node_facts, quorum, swarm_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.swarm import read_swarm
 
 
 def gather(module):
-    client = module.client
-    local = local_swarm_facts(client.info())
-    result = dict(state=local['state'], is_manager=local['is_manager'], node_id=local['node_id'])
-    if not local['is_manager']:
-        return result
-    try:
-        swarm = client.call('inspect the swarm', 'inspect_swarm')
-        nodes = [node_facts(node) for node in client.call('list the swarm nodes', 'nodes')]
-    except DockerError as exc:
-        if NO_LEADER not in exc.msg:
-            raise
-        # Reported, not failed: a playbook must be able to see that the majority is lost.
-        result.update(error=exc.msg, quorum=dict(quorum([]), managers=local['managers']))
-        return result
-    nodes.sort(key=lambda node: (node['role'] != 'manager', node['hostname'] or ''))
-    result.update(swarm=swarm_facts(swarm), nodes=nodes, quorum=quorum(nodes))
-    if module.params['join_tokens']:
-        tokens = swarm.get('JoinTokens') or {}
-        result['join_tokens'] = dict(worker=tokens.get('Worker'), manager=tokens.get('Manager'))
-    if module.params['unlock_key']:
-        result['unlock_key'] = None
-        if swarm_facts(swarm)['autolock']:
-            result['unlock_key'] = client.call('read the unlock key', 'get_unlock_key').get('UnlockKey')
-    return result
+    return read_swarm(module.client, module.client.info(), join_tokens=module.params['join_tokens'],
+                      unlock_key=module.params['unlock_key'])
 
 
 def main():

@@ -32,6 +32,9 @@ CMD ["cat", "/version"]
 """
 
 
+CONTEXT_TASK = "Copy build contexts from the controller"
+
+
 def docker(*args, check=True):
     proc = subprocess.run(["docker"] + list(args), capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
@@ -103,17 +106,21 @@ def test_role_builds_and_pushes_then_changes_nothing(registries, test_image, pus
     plain = registries["plain"]
     one = pushed.add(plain, "dockhand-test/role-%s-one" % pushed.uid, ["1", "latest"])
     two = pushed.add(plain, "dockhand-test/role-%s-two" % pushed.uid, ["1"])
+    # The first context is copied from the "controller" (images_contexts) to where the build reads it.
+    source = make_context(tmp_path / "controller-one", SINGLE.format(base=test_image), **{"app.txt": "one\n"})
     images = [
-        {"name": one + ":1", "tags": [one + ":latest"],
-         "build": {"context": make_context(tmp_path / "one", SINGLE.format(base=test_image), **{"app.txt": "one\n"})}},
+        {"name": one + ":1", "tags": [one + ":latest"], "build": {"context": str(tmp_path / "one")}},
         {"name": two + ":1",
          "build": {"context": make_context(tmp_path / "two", TWO_STAGE.format(base=test_image)), "target": "final"}},
     ]
-    role_vars = dict(images_list=images, images_defaults={"push": True})
+    role_vars = dict(images_list=images, images_defaults={"push": True},
+                     images_contexts=[{"src": source + "/", "dest": str(tmp_path / "one") + "/"}])
 
     run = run_playbook(None, plays=play(**role_vars))
     assert run.returncode == 0, run.stdout[-3000:]
     assert run.named(LOGIN_TASK)["skipped"] is True  # no credentials given: no login
+    assert run.named(CONTEXT_TASK)["changed"] is True
+    assert (tmp_path / "one" / "app.txt").read_text() == "one\n"
     first, second = run.named(IMAGE_TASK)["images"]
     assert first["actions"] == ["built", "tagged %s:latest" % one, "pushed %s:1" % one, "pushed %s:latest" % one]
     assert second["actions"] == ["built", "pushed %s:1" % two]
@@ -127,6 +134,7 @@ def test_role_builds_and_pushes_then_changes_nothing(registries, test_image, pus
     again = run_playbook(None, plays=play(**role_vars))
     assert again.returncode == 0, again.stdout[-3000:]
     assert again.stats["localhost"]["changed"] == 0
+    assert again.named(CONTEXT_TASK)["changed"] is False
     results = again.named(IMAGE_TASK)["images"]
     assert [r["actions"] for r in results] == [[], []]
     assert [p["pushed"] for r in results for p in r["pushed"]] == [False, False, False]
@@ -166,6 +174,7 @@ def test_login_then_push_keeps_the_password_secret(registries, test_image, pushe
                          env={"DOCKER_CONFIG": str(config_dir)})
     assert again.returncode == 0, again.stdout[-3000:]
     assert again.stats["localhost"]["changed"] == 0
+    assert again.named(CONTEXT_TASK)["changed"] is False
     assert password not in again.stdout + again.stderr
 
 
