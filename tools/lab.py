@@ -30,6 +30,7 @@ Everything the lab keeps lives in <repo>/.lab/ (git-ignored). Facts the design r
 import argparse
 import fcntl
 import hashlib
+import ipaddress
 import json
 import os
 import secrets
@@ -1229,12 +1230,15 @@ BRIDGE_DIR = LAB_DIR / "bridges"
 
 
 def _network_gateway(network):
-    proc = docker("network", "inspect", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}", network,
-                  check=False)
-    gateways = proc.stdout.split()
-    if proc.returncode != 0 or not gateways:
-        raise LabError("no docker network %s with a gateway" % network)
-    return gateways[0]
+    """The network's gateway (this machine's address on it). A network created with a subnet
+    only (molecule's) has none recorded; the engine then uses the subnet's first address."""
+    proc = docker("network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}}={{.Gateway}} {{end}}",
+                  network, check=False)
+    pairs = [entry.split("=", 1) for entry in proc.stdout.split() if "." in entry.split("=", 1)[0]]
+    if proc.returncode != 0 or not pairs:
+        raise LabError("no docker network %s with an IPv4 subnet" % network)
+    subnet, gateway = pairs[0]
+    return gateway or str(next(ipaddress.ip_network(subnet, strict=False).hosts()))
 
 
 @_public

@@ -278,7 +278,7 @@ def test_nodes_answer_with_their_own_name(lab, docker_cli):
 def _inventory_hosts(info):
     inventory = yaml.safe_load(Path(info["inventory"]).read_text())
     hosts = {}
-    for group in inventory["all"]["children"]["lab_nodes"]["children"].values():
+    for group in inventory["all"]["children"]["docker_hosts"]["children"]["lab_nodes"]["children"].values():
         hosts.update(group.get("hosts") or {})
     return hosts
 
@@ -379,7 +379,8 @@ def test_limited_container_runs_in_a_node(request, lab, docker_cli, lab_tool, re
 def test_inventory_lists_the_groups(lab):
     info = lab.up()
     inventory = yaml.safe_load(Path(info["inventory"]).read_text())
-    lab_nodes = inventory["all"]["children"]["lab_nodes"]
+    # docker_hosts (site.yml's group) holds lab_nodes, which holds the swarm groups.
+    lab_nodes = inventory["all"]["children"]["docker_hosts"]["children"]["lab_nodes"]
     assert lab_nodes["vars"]["ansible_connection"] == "community.docker.docker"
     assert lab_nodes["vars"]["ansible_python_interpreter"] == "/usr/bin/python3"
     groups = lab_nodes["children"]
