@@ -123,6 +123,17 @@ class LabAnsible(harness.Ansible):
         return seconds, sum(host["changed"] for host in stats.values())
 
 
+def form_and_rerun(ansible, plays, row, samples, changed):
+    """From bare engines: form the swarm with ``plays`` (checked), then run them again."""
+    leave_all()
+    for name in (row, row + "_rerun"):
+        seconds, count = ansible.playbook(plays)
+        if name == row:
+            check_formed()
+        samples[name].append(seconds)
+        changed[name].append(count)
+
+
 def measure(args):
     ansible = LabAnsible(tempfile.mkdtemp(prefix="dockhand-bench-swarm-"))
     samples = dict((row, []) for row in ROWS)
@@ -134,25 +145,11 @@ def measure(args):
         leave_all()
         samples["cli"].append(cli_formation())
         check_formed()
-        leave_all()
-        seconds, count = ansible.playbook(ROLE_PLAY)
-        check_formed()
-        samples["role"].append(seconds)
-        changed["role"].append(count)
-        seconds, count = ansible.playbook(ROLE_PLAY)
-        samples["role_rerun"].append(seconds)
-        changed["role_rerun"].append(count)
-        if count:
-            raise RuntimeError("the role's rerun changed %d things" % count)
+        form_and_rerun(ansible, ROLE_PLAY, "role", samples, changed)
+        if changed["role_rerun"][-1]:
+            raise RuntimeError("the role's rerun changed %d things" % changed["role_rerun"][-1])
         if args.community:
-            leave_all()
-            seconds, count = ansible.playbook(COMMUNITY_PLAYS)
-            check_formed()
-            samples["community"].append(seconds)
-            changed["community"].append(count)
-            seconds, count = ansible.playbook(COMMUNITY_PLAYS)
-            samples["community_rerun"].append(seconds)
-            changed["community_rerun"].append(count)
+            form_and_rerun(ansible, COMMUNITY_PLAYS, "community", samples, changed)
     leave_all()
     return dict((row, {"median": round(statistics.median(values), 3) if values else None,
                        "samples": [round(value, 3) for value in values], "changed": changed[row]})

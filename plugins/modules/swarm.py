@@ -255,6 +255,10 @@ from ansible_collections.dockhand.docker.plugins.module_utils.swarm import (
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
+# Rotation options and the update_swarm arguments they set.
+ROTATIONS = (('rotate_worker_token', 'rotate_worker_token'), ('rotate_manager_token', 'rotate_manager_token'),
+             ('rotate_unlock_key', 'rotate_manager_unlock_key'))
+
 # How long a demoted manager may take to hand over its Raft membership before it leaves.
 DEMOTE_TIMEOUT = 60
 
@@ -270,9 +274,12 @@ class SwarmMembership(object):
         self.changes = ChangeSet()
         self.actions = []
         self.facts = None
+        self.swarm_section = {}  # the Swarm part of the last GET /info, for the other-swarm check
 
     def refresh(self):
-        self.facts = local_swarm_facts(self.client.info())
+        info = self.client.info()
+        self.swarm_section = info.get('Swarm') or {}
+        self.facts = local_swarm_facts(info)
         return self.facts
 
     def act(self, done, todo, method, *args, **kwargs):
@@ -283,7 +290,7 @@ class SwarmMembership(object):
         return None
 
     def fail(self, msg):
-        raise InvalidValue('%s' % msg)
+        raise InvalidValue(msg)
 
     # ---- states ----
 
@@ -332,14 +339,13 @@ class SwarmMembership(object):
         settings = ChangeSet(secret_keys=('signing_ca_cert',))
         spec = plan_settings(swarm.get('Spec'), wanted, settings,
                              trust_root=(swarm.get('TLSInfo') or {}).get('TrustRoot'), signing_ca=self.signing_ca())
-        rotate = dict((name, bool(self.params[option])) for name, option in (
-            ('rotate_worker_token', 'rotate_worker_token'), ('rotate_manager_token', 'rotate_manager_token'),
-            ('rotate_manager_unlock_key', 'rotate_unlock_key')))
-        if rotate['rotate_manager_unlock_key'] and not spec.get('EncryptionConfig', {}).get('AutoLockManagers'):
+        if self.params['rotate_unlock_key'] and not spec.get('EncryptionConfig', {}).get('AutoLockManagers'):
             self.fail('rotate_unlock_key needs a locked swarm (autolock: true)')
-        for name, wanted_rotation in rotate.items():
-            if wanted_rotation:
-                settings.add(name.replace('manager_unlock_key', 'unlock_key'), 'current', 'new')
+        rotate = {}
+        for option, sdk_argument in ROTATIONS:
+            rotate[sdk_argument] = self.params[option]
+            if self.params[option]:
+                settings.add(option, 'current', 'new')
         if not settings:
             return
         self.changes.merge(settings)
@@ -371,15 +377,14 @@ class SwarmMembership(object):
         """Why this engine's swarm is not the one to join (None when it is the same swarm)."""
         facts, params = self.facts, self.params
         if facts['is_manager']:
-            cluster = (self.client.info().get('Swarm') or {}).get('Cluster') or {}
+            cluster = self.swarm_section.get('Cluster') or {}
             trust_root = (cluster.get('TLSInfo') or {}).get('TrustRoot') or ''
             same_ca = trust_root_digest(trust_root) == token_digest
             if same_ca and params['cluster_id'] in (None, facts['cluster_id']):
                 return None
             return ('this engine is a manager of swarm %s, not of swarm %s that the join token belongs to'
                     % (facts['cluster_id'], params['cluster_id'] or '(its CA differs)'))
-        managers = [entry.get('Addr') or '' for entry in
-                    ((self.client.info().get('Swarm') or {}).get('RemoteManagers') or [])]
+        managers = [entry.get('Addr') or '' for entry in self.swarm_section.get('RemoteManagers') or []]
         wanted_hosts = set(_host(addr) for addr in params['remote_addrs'])
         if wanted_hosts & set(_host(addr) for addr in managers):
             return None

@@ -239,14 +239,16 @@ class NodeUpdater(object):
     def inspect(self, node_id):
         return self.client.call('inspect node %s' % node_id, 'inspect_node', node_id)
 
-    def update(self, node_plan, spec):
-        current = self.inspect(node_plan.node_id)
+    def update(self, node_plan, spec, current=None):
+        """Send ``spec`` with the node's current version (read again: earlier updates change it)."""
+        current = current or self.inspect(node_plan.node_id)
         self.client.call('update node %s' % node_plan.name, 'update_node', node_plan.node_id,
                          current['Version']['Index'], spec)
 
     def remove(self, node_plan):
         if node_plan.facts['role'] == 'manager':
-            self.update(node_plan, dict(self.inspect(node_plan.node_id)['Spec'], Role='worker'))
+            current = self.inspect(node_plan.node_id)
+            self.update(node_plan, dict(current['Spec'], Role='worker'), current)
         # A demoted manager stays in the Raft group for a moment; the engine refuses removal until then.
         deadline = time.time() + self.timeout
         while True:
