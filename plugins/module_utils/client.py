@@ -23,6 +23,8 @@ import traceback
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+
 try:
     import docker
     from docker.errors import APIError, DockerException, NotFound, TLSParameterError
@@ -70,15 +72,6 @@ CONNECTION_ARGSPEC = dict(
                      fallback=(env_fallback, ['DOCKER_API_VERSION'])),
     timeout=dict(type='int', default=DEFAULT_TIMEOUT, fallback=(env_fallback, ['DOCKER_TIMEOUT'])),
 )
-
-
-class DockerError(Exception):
-    """A failure to report to the user as one line; ``msg`` says what and why."""
-
-    def __init__(self, msg, **details):
-        super(DockerError, self).__init__(msg)
-        self.msg = msg
-        self.details = details
 
 
 def sdk_missing_message(host_name=None):
@@ -172,6 +165,7 @@ class EngineClient(object):
         if not HAS_DOCKER_SDK:
             raise DockerError(sdk_missing_message(), exception=DOCKER_SDK_IMPORT_ERROR)
         self.docker_host = params.get('docker_host') or DEFAULT_DOCKER_HOST
+        self.sdk_version = DOCKER_SDK_VERSION
         self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
         self._tls = self._tls_config(params)
         self._version_info = None

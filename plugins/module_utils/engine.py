@@ -9,8 +9,6 @@ __metaclass__ = type
 import glob
 import os
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DOCKER_SDK_VERSION
-
 
 def swarm_facts(info):
     """This engine's part in a swarm, from ``GET /info``."""
@@ -44,7 +42,7 @@ def engine_facts(info, version, client):
         api_version=version.get('ApiVersion'),
         min_api_version=version.get('MinAPIVersion'),
         api_version_used=client.api_version,
-        sdk_version=DOCKER_SDK_VERSION,
+        sdk_version=client.sdk_version,
         os=version.get('Os') or info.get('OSType'),
         arch=version.get('Arch'),
         operating_system=info.get('OperatingSystem'),

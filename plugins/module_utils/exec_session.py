@@ -18,7 +18,7 @@ import struct
 import threading
 import time
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 
 STDOUT, STDERR = 1, 2
 # Seconds to wait for the engine to record the exit code once the output has ended.

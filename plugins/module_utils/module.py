@@ -18,10 +18,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dockhand.docker.plugins.module_utils.client import (
     CONNECTION_ARGSPEC,
     HAS_DOCKER_SDK,
-    DockerError,
     EngineClient,
     sdk_missing_message,
 )
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.log_config import InvalidLogConfig
 from ansible_collections.dockhand.docker.plugins.module_utils.reference import InvalidReference
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue

@@ -15,8 +15,8 @@ import copy
 import hashlib
 import re
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts as local_swarm_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue, format_duration, parse_duration
 
 # What a manager answers while its swarm has no leader (the majority of managers is lost).

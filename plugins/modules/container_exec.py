@@ -167,8 +167,8 @@ container:
 
 import shlex
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.container_options import argv_parser, string_pairs
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.exec_session import run_in_container
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 

@@ -284,11 +284,11 @@ containers:
                 CMD: sleep 1000}]
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.container_facts import (
     container_facts,
     missing_container_facts,
 )
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.module import (
     asked_names,
     name_or_names_module,

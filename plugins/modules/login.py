@@ -139,8 +139,8 @@ import os
 import re
 import tempfile
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import SECRET_MASK
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
     DOCKER_HUB,

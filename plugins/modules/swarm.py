@@ -238,9 +238,9 @@ actions:
 
 import time
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts as local_swarm_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import (
     NO_LEADER,

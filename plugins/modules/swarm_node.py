@@ -133,9 +133,9 @@ quorum:
 
 import time
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts as local_swarm_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import (

@@ -4,6 +4,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.engine import engi
 class Client:
     docker_host = "unix:///var/run/docker.sock"
     api_version = "1.41"
+    sdk_version = "5.0.3"
 
 
 INFO = {
@@ -25,6 +26,7 @@ def test_flattened_engine_facts():
     assert facts["log_drivers"] == ["json-file", "local", "syslog"]
     assert facts["memory_bytes"] == 1073741824
     assert facts["cgroup_version"] == "1"
+    assert facts["sdk_version"] == "5.0.3"
     assert facts["swarm"]["state"] == "inactive" and facts["swarm"]["cluster_id"] is None
 
 
