@@ -19,15 +19,19 @@ __metaclass__ = type
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.container_options import (
     API_OPTIONS,
     NEEDS_ENGINE_INFO,
+    TOP_LEVEL_DEFAULTS,
     Context,
+    item_argument_spec,
     normalise_log_config,
     parse_log_config,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
+from ansible_collections.dockhand.docker.plugins.module_utils.digest import data_digest
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
 from ansible_collections.dockhand.docker.plugins.module_utils.reference import is_image_id, parse_reference
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
@@ -54,6 +58,40 @@ class ContainerSpec(object):
 
 def _fail(label, exc):
     raise InvalidValue('%s: %s' % (label, exc))
+
+
+def converge_items(client, params, check_mode, diff=False):
+    """The container module's work: items merged with the top-level options, prepared, converged.
+
+    ``params`` are the module's parameters (``containers`` or the options of one container, and
+    ``parallel``). Returns one result dict per container, in order.
+    """
+    items = merge_items(params, item_argument_spec(), 'containers', TOP_LEVEL_DEFAULTS)
+    converger = Converger(client, check_mode, params.get('parallel') or 4, diff=diff)
+    return converger.converge(converger.prepare(items))
+
+
+def plan_items(client, items, parallel=4):
+    """What the container module would do with ``containers: items``, in check mode: nothing changes.
+
+    For a preflight read that lets a play skip the module. ``in_sync`` is true only when every
+    container would stay unchanged with no warning to give; a bad item or a failed read gives
+    ``error`` instead, and ``in_sync`` false, so that the module runs and reports it itself.
+    ``items_digest`` identifies the items planned (see :mod:`digest`).
+    """
+    digest = data_digest(items)
+    try:
+        results = converge_items(client, dict(containers=items, parallel=parallel), check_mode=True)
+    except (DockerError, ValueError) as exc:
+        return dict(in_sync=False, actions={}, error=getattr(exc, 'msg', None) or str(exc), items_digest=digest)
+    failed = [result for result in results if result.get('failed')]
+    return dict(
+        in_sync=not failed and all(result['action'] == 'unchanged' and not result.get('warnings')
+                                   for result in results),
+        actions=dict((result['name'], result['action']) for result in results),
+        error='; '.join('%s: %s' % (result['name'], result['msg']) for result in failed) or None,
+        items_digest=digest,
+    )
 
 
 class Converger(object):

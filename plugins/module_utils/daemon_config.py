@@ -28,7 +28,10 @@ import subprocess
 import tempfile
 import time
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import SECRET_MASK, ChangeSet
+from ansible_collections.dockhand.docker.plugins.module_utils.digest import data_digest
 from ansible_collections.dockhand.docker.plugins.module_utils.log_config import (
     BUILTIN_DRIVERS,
     normalise_log_options,
@@ -45,6 +48,21 @@ DOCKERD_TIMEOUT = 60
 DOCKERD_FALLBACKS = ('/usr/sbin/dockerd', '/usr/bin/dockerd')
 # Logging drivers a Linux engine has built in besides "none" (etwlogs exists on Windows only).
 LINUX_LOG_DRIVERS = tuple(driver for driver in BUILTIN_DRIVERS if driver not in ('etwlogs', 'none'))
+# The daemon_config module's options; engine_info's plan_daemon_config takes those that decide
+# the file's content (PLANNED_OPTIONS), checked against the same spec.
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', default=DEFAULT_PATH),
+    settings=dict(type='dict', default={}),
+    remove=dict(type='list', elements='str', default=[]),
+    log_driver=dict(type='str'),
+    log_opts=dict(type='dict'),
+    allow_unknown_keys=dict(type='bool', default=False),
+    validate=dict(type='bool', default=True),
+    dockerd_path=dict(type='path'),
+    backup=dict(type='bool', default=False),
+    force=dict(type='bool', default=False),
+)
+PLANNED_OPTIONS = ('path', 'settings', 'remove', 'log_driver', 'log_opts', 'allow_unknown_keys', 'force')
 # Logging options whose values are credentials: masked in the diff and the returned config.
 SECRET_LOG_OPTIONS = ('splunk-token', 'logentries-token')
 
@@ -692,15 +710,14 @@ def _check_remove(remove, settings, names):
                                     % (key, names.get(key, 'settings.' + key)))
 
 
-def converge(params, check_mode=False, warn=None):
-    """Bring the file to the wanted state; return ``(result, changes)``.
+def plan(params, current_file):
+    """What :func:`converge` would do to ``current_file`` (a :class:`ConfigFile`); changes nothing.
 
-    ``params`` are the module's parameters (``path``, ``settings``, ``remove``, ``log_driver``,
-    ``log_opts``, ``allow_unknown_keys``, ``validate``, ``dockerd_path``, ``backup``,
-    ``force``). Everything is checked before the file is touched; in check mode nothing is
-    written. ``changes`` is a :class:`ChangeSet` of the changed keys, for diff mode.
+    Returns ``(config, changed_keys, warnings, current)``: the configuration to write, the keys
+    that differ (every key when the file is unparseable and ``force`` is set), the warnings to
+    show and the file's data as read. Raises :class:`DaemonConfigError` for bad input, or for
+    an unparseable file without ``force``.
     """
-    warn = warn or (lambda message: None)
     path = params.get('path') or DEFAULT_PATH
     settings, names = apply_shortcuts(params.get('settings') or {}, params.get('log_driver'),
                                       params.get('log_opts'))
@@ -708,7 +725,6 @@ def converge(params, check_mode=False, warn=None):
     _check_remove(remove, settings, names)
     warnings = validate_settings(settings, allow_unknown_keys=params.get('allow_unknown_keys'), names=names)
 
-    current_file = read_config(path)
     if current_file.error is not None and not params.get('force'):
         raise DaemonConfigError('%s is not valid JSON (%s); it was left as it is: fix it, or set force=true to '
                                 'replace it' % (path, current_file.error))
@@ -720,12 +736,59 @@ def converge(params, check_mode=False, warn=None):
     if 'log-opts' in settings:
         settings['log-opts'] = log_opts
     config, changed_keys = merge(current, settings, remove)
+    if current_file.error is not None:
+        changed_keys = sorted(config)
+    return config, changed_keys, warnings, current
+
+
+def plan_options(options):
+    """What :func:`converge` would do with ``options``, from the file as it is now; changes nothing.
+
+    For a preflight read that lets a play skip the module. ``options`` are the module's (``path``,
+    ``settings``, ``remove``, ``log_driver``, ``log_opts``, ``allow_unknown_keys``, ``force``); an
+    empty ``log_driver`` or ``log_opts`` means not managed, as when a task omits them.
+    ``in_sync`` is true only when the file would stay as it is with no warning to give; bad
+    options or an unreadable file give ``error`` instead, and ``in_sync`` false, so that the
+    module runs and reports it itself. ``options_digest`` identifies the options (see :mod:`digest`).
+    """
+    result = dict(in_sync=False, changed_keys=[], error=None, options_digest=data_digest(options))
+    unknown = sorted(set(options) - set(PLANNED_OPTIONS))
+    checked = ArgumentSpecValidator(dict((key, ARGUMENT_SPEC[key]) for key in PLANNED_OPTIONS)).validate(
+        dict((key, value) for key, value in options.items() if key not in unknown))
+    if unknown or checked.error_messages:
+        result['error'] = ('unknown option(s) %s; it takes %s' % (', '.join(unknown), ', '.join(PLANNED_OPTIONS))
+                           if unknown else checked.error_messages[0])
+        return result
+    params = checked.validated_parameters
+    for key in ('log_driver', 'log_opts'):
+        params[key] = params.get(key) or None
+    try:
+        current_file = read_config(params.get('path') or DEFAULT_PATH)
+        changed_keys, warnings = plan(params, current_file)[1:3]
+    except ValueError as exc:  # bad options, an unreadable file: the module says what is wrong
+        result['error'] = str(exc)
+        return result
+    result.update(in_sync=not changed_keys and not warnings and current_file.error is None,
+                  changed_keys=changed_keys)
+    return result
+
+
+def converge(params, check_mode=False, warn=None):
+    """Bring the file to the wanted state; return ``(result, changes)``.
+
+    ``params`` are the module's parameters (``path``, ``settings``, ``remove``, ``log_driver``,
+    ``log_opts``, ``allow_unknown_keys``, ``validate``, ``dockerd_path``, ``backup``,
+    ``force``). Everything is checked before the file is touched; in check mode nothing is
+    written. ``changes`` is a :class:`ChangeSet` of the changed keys, for diff mode.
+    """
+    warn = warn or (lambda message: None)
+    path = params.get('path') or DEFAULT_PATH
+    current_file = read_config(path)
+    config, changed_keys, warnings, current = plan(params, current_file)
     for message in warnings:
         warn(message)
 
     replace_invalid = current_file.error is not None
-    if replace_invalid:
-        changed_keys = sorted(config)
     changed = bool(changed_keys) or replace_invalid
     text = render(config)
 

@@ -25,8 +25,10 @@ from ansible_collections.dockhand.docker.plugins.module_utils.build_context impo
     build_digest,
     context_files,
 )
-from ansible_collections.dockhand.docker.plugins.module_utils.client import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
+from ansible_collections.dockhand.docker.plugins.module_utils.digest import data_digest
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
 from ansible_collections.dockhand.docker.plugins.module_utils.reference import is_image_id, parse_reference
 from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
     RegistryClient,
@@ -37,6 +39,33 @@ from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
 BUILD_DIGEST_LABEL = 'dockhand.build-digest'
+
+# The image module's build options, and the options of one image: items of its `images` take
+# these, with the top level's values (TOP_LEVEL_DEFAULTS unless given) as defaults.
+BUILD_SPEC = dict(
+    context=dict(type='path', required=True),
+    dockerfile=dict(type='str', default='Dockerfile'),
+    args=dict(type='dict'),
+    target=dict(type='str'),
+    labels=dict(type='dict'),
+    nocache=dict(type='bool', default=False),
+    pull=dict(type='bool', default=False),
+    platform=dict(type='str'),
+)
+ITEM_SPEC = dict(
+    name=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent']),
+    source=dict(type='str', choices=['build', 'pull', 'load', 'local']),
+    build=dict(type='dict', options=BUILD_SPEC),
+    rebuild=dict(type='str', choices=['auto', 'always', 'never']),
+    tags=dict(type='list', elements='str'),
+    push=dict(type='bool'),
+    platform=dict(type='str'),
+    archive_path=dict(type='path'),
+    export_path=dict(type='path'),
+    force=dict(type='bool'),
+)
+TOP_LEVEL_DEFAULTS = dict(state='present', rebuild='auto', push=False, force=False)
 _STAGE = re.compile(r'^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)\s*$', re.IGNORECASE)
 _STEP = re.compile(r'^Step (\d+/\d+) : (.*)$')
 
@@ -371,6 +400,50 @@ class ImageManager(object):
         return dict(name=self._display_name(), id=image_id, exists=image_id is not None,
                     build_digest=labels.get(BUILD_DIGEST_LABEL), repo_tags=(image or {}).get('RepoTags') or [],
                     repo_digests=(image or {}).get('RepoDigests') or [])
+
+
+def converge_item(client, params, check_mode, warn):
+    """One image of the image module; ``params`` are its parameters overlaid with the item.
+
+    Returns ``(result, changes)``: the item's result and the :class:`ChangeSet` for diff mode.
+    """
+    params = dict(params)
+    if params.get('source') is None:
+        params['source'] = 'build' if params.get('build') else ('load' if params.get('archive_path') else 'pull')
+    if params['source'] == 'build' and not params.get('build'):
+        raise InvalidValue('%s: source is build but no build options are given' % params['name'])
+    manager = ImageManager(client, params, check_mode, warn)
+    result = manager.absent() if params['state'] == 'absent' else manager.present()
+    if not params.get('push'):
+        result.pop('pushed', None)
+    result.update(changed=bool(manager.actions), actions=manager.actions)
+    if manager.build_log:
+        result['build_log'] = manager.build_log
+    return result, manager.changes
+
+
+def plan_items(client, items):
+    """What the image module would do with ``images: items``, in check mode: nothing changes.
+
+    For a preflight read that lets a play skip the module. Nothing is built, tagged or pushed;
+    the registries are asked what they hold, with the credentials stored on the host.
+    ``in_sync`` is true only when no image would change and no warning is due; a bad item or a
+    failed read gives ``error`` instead, and ``in_sync`` false, so that the module runs and
+    reports it itself. ``pushed`` lists the references checked in their registries with the
+    digests found there; ``items_digest`` identifies the items planned (see :mod:`digest`).
+    """
+    result = dict(in_sync=False, actions={}, pushed=[], error=None, items_digest=data_digest(items))
+    warnings = []
+    try:
+        planned = [converge_item(client, item, True, warnings.append)[0]
+                   for _name, item in merge_items(dict(images=items), ITEM_SPEC, 'images', TOP_LEVEL_DEFAULTS)]
+    except (DockerError, ValueError) as exc:
+        result['error'] = getattr(exc, 'msg', None) or str(exc)
+        return result
+    result.update(in_sync=not warnings and not any(item['changed'] for item in planned),
+                  actions=dict((item['image']['name'], item['actions']) for item in planned),
+                  pushed=[push for item in planned for push in item.get('pushed', [])])
+    return result
 
 
 def _local_digests(ref, image):

@@ -294,20 +294,14 @@ container:
   type: dict
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils.container_options import (
-    TOP_LEVEL_DEFAULTS,
-    item_argument_spec,
-)
-from ansible_collections.dockhand.docker.plugins.module_utils.containers import Converger
-from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
+from ansible_collections.dockhand.docker.plugins.module_utils.container_options import item_argument_spec
+from ansible_collections.dockhand.docker.plugins.module_utils.containers import converge_items
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 
 
 def converge(module):
     params = module.params
-    items = merge_items(params, item_argument_spec(), 'containers', TOP_LEVEL_DEFAULTS)
-    converger = Converger(module.client, module.check_mode, params['parallel'], diff=module._diff)
-    results = converger.converge(converger.prepare(items))
+    results = converge_items(module.client, params, module.check_mode, diff=module._diff)
     for result in results:
         for warning in result.pop('warnings', ()):
             module.warn('%s: %s' % (result['name'], warning))

@@ -233,24 +233,12 @@ dockerd_validation:
     only the checks of this module were made
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import DEFAULT_PATH, converge
+from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import ARGUMENT_SPEC, converge
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 
 
 def main():
-    argument_spec = dict(
-        path=dict(type='path', default=DEFAULT_PATH),
-        settings=dict(type='dict', default={}),
-        remove=dict(type='list', elements='str', default=[]),
-        log_driver=dict(type='str'),
-        log_opts=dict(type='dict'),
-        allow_unknown_keys=dict(type='bool', default=False),
-        validate=dict(type='bool', default=True),
-        dockerd_path=dict(type='path'),
-        backup=dict(type='bool', default=False),
-        force=dict(type='bool', default=False),
-    )
-    module = DockhandModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = DockhandModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     module.run(write_config, needs_sdk=False)
 
 

@@ -31,6 +31,40 @@ options:
         as RV(swarm_info), from the same engine read; one call instead of two when a play needs both.
     type: bool
     default: false
+  plan_daemon_config:
+    description:
+      - Also tell whether M(dockhand.docker.daemon_config) with these options would change the
+        file, as RV(daemon_config_plan). The module's own checks and comparison run on the file as
+        it is now; nothing is written.
+      - Takes the options of M(dockhand.docker.daemon_config) that decide the content (C(path),
+        C(settings), C(remove), C(log_driver), C(log_opts), C(allow_unknown_keys), C(force)); an
+        empty C(log_driver) or C(log_opts) means not managed, as when a task omits them.
+      - For a preflight read that lets a later task skip the module when the file is already as
+        wanted (the P(dockhand.docker.docker_host#role) role does so).
+      - Bad options are not an error here; RV(daemon_config_plan.error) says what is wrong.
+    type: dict
+  plan_images:
+    description:
+      - Also tell what M(dockhand.docker.image) would do with these items as its
+        O(dockhand.docker.image#module:images), as RV(images_plan). The module's own code runs,
+        in check mode. Build inputs are compared with the image's, registries are asked (with the
+        credentials stored on the host) what they hold, and nothing is built, tagged or pushed.
+      - For a preflight read that lets a later task skip the image module when every image is
+        already as wanted (the P(dockhand.docker.images#role) role does so with C(images_preread_var)).
+      - Bad items or an unreachable registry are not an error here; RV(images_plan.error) says what is wrong.
+    type: list
+    elements: dict
+  plan_containers:
+    description:
+      - Also tell what M(dockhand.docker.container) would do with these items as its
+        O(dockhand.docker.container#module:containers), as RV(containers_plan). The module's own
+        planning code runs, in check mode, so nothing is pulled, created or changed.
+      - For a preflight read that lets a later task skip the container module when every
+        container is already as wanted (the P(dockhand.docker.containers#role) role does so with
+        C(containers_preread_var)).
+      - Bad items are not an error here; RV(containers_plan.error) says what is wrong.
+    type: list
+    elements: dict
 attributes:
   check_mode:
     description: Reads only, so it runs the same in check mode.
@@ -53,6 +87,19 @@ EXAMPLES = r'''
   ansible.builtin.assert:
     that: docker_engine.engine.server_version is version('20.10', '>=')
     fail_msg: "{{ inventory_hostname }} runs Docker {{ docker_engine.engine.server_version }}"
+
+- name: Read the engine, and find out whether daemon.json already has the wanted logging driver
+  dockhand.docker.engine_info:
+    plan_daemon_config:
+      log_driver: local
+      log_opts: {max-size: 10m}
+  register: docker_engine
+
+- name: Set it only when it does not
+  dockhand.docker.daemon_config:
+    log_driver: local
+    log_opts: {max-size: 10m}
+  when: not docker_engine.daemon_config_plan.in_sync
 
 - name: Talk to a remote engine over TLS
   dockhand.docker.engine_info:
@@ -219,6 +266,81 @@ swarm_info:
       and on a manager C(swarm), C(nodes), C(quorum)).
   returned: when O(swarm_info=true)
   type: dict
+daemon_config_plan:
+  description: What M(dockhand.docker.daemon_config) would do with O(plan_daemon_config).
+  returned: when O(plan_daemon_config) is given
+  type: dict
+  contains:
+    in_sync:
+      description: Whether the file would stay as it is, with no warning to give.
+      type: bool
+    changed_keys:
+      description: The keys the module would change.
+      type: list
+      elements: str
+      sample: [log-driver, log-opts]
+    error:
+      description: Why the options could not be planned (bad options, an unreadable file); null when they could.
+      type: str
+    options_digest:
+      description:
+        - Identifies the options planned, so a later task can check it has the same ones - the
+          SHA-256 of their compact, key-sorted JSON, as
+          C(options | to_json(sort_keys=true, separators=[',', ':']) | hash('sha256')) gives on the controller.
+      type: str
+images_plan:
+  description: What M(dockhand.docker.image) would do with O(plan_images).
+  returned: when O(plan_images) is given
+  type: dict
+  contains:
+    in_sync:
+      description: Whether no image would change, with no warning to give.
+      type: bool
+    actions:
+      description: Each image's name and the actions the module would take for it (empty when none).
+      type: dict
+      sample: {127.0.0.1:5000/team/app:1.4: [built, pushed 127.0.0.1:5000/team/app:1.4]}
+    pushed:
+      description: References to push, each with the digest its registry holds now.
+      type: list
+      elements: dict
+      contains:
+        ref:
+          description: The reference.
+          type: str
+        digest:
+          description: Manifest digest the registry holds for it; null when a push is due.
+          type: str
+        pushed:
+          description: Whether the module would push it.
+          type: bool
+    error:
+      description: Why the items could not be planned (bad input, a failed read); null when they could.
+      type: str
+    items_digest:
+      description: Identifies the items planned, as RV(containers_plan.items_digest) does.
+      type: str
+containers_plan:
+  description: What M(dockhand.docker.container) would do with O(plan_containers).
+  returned: when O(plan_containers) is given
+  type: dict
+  contains:
+    in_sync:
+      description: Whether every container would stay unchanged, with no warning to give.
+      type: bool
+    actions:
+      description: Each container's name and the action the module would report for it.
+      type: dict
+      sample: {web: unchanged, worker: updated}
+    error:
+      description: Why the items could not be planned (bad input, a failed read); null when they could.
+      type: str
+    items_digest:
+      description:
+        - Identifies the items planned, so a later task can check it has the same ones - the SHA-256
+          of their compact, key-sorted JSON, as
+          C(items | to_json(sort_keys=true, separators=[',', ':']) | hash('sha256')) gives on the controller.
+      type: str
 info:
   description: The engine's unprocessed C(GET /info) answer.
   returned: when O(raw=true)
@@ -229,7 +351,10 @@ version:
   type: dict
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils.containers import plan_items as plan_container_items
+from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import plan_options
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.images import plan_items as plan_image_items
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import read_swarm
 
@@ -240,6 +365,12 @@ def gather(module):
     result = dict(engine=engine_facts(info, version, client))
     if module.params['swarm_info']:
         result['swarm_info'] = read_swarm(client, info)
+    if module.params['plan_daemon_config'] is not None:
+        result['daemon_config_plan'] = plan_options(module.params['plan_daemon_config'])
+    if module.params['plan_images'] is not None:
+        result['images_plan'] = plan_image_items(client, module.params['plan_images'])
+    if module.params['plan_containers'] is not None:
+        result['containers_plan'] = plan_container_items(client, module.params['plan_containers'])
     if module.params['raw']:
         result.update(info=info, version=version)
     return result
@@ -247,7 +378,10 @@ def gather(module):
 
 def main():
     module = DockhandModule(argument_spec=dict(raw=dict(type='bool', default=False),
-                                               swarm_info=dict(type='bool', default=False)),
+                                               swarm_info=dict(type='bool', default=False),
+                                               plan_daemon_config=dict(type='dict'),
+                                               plan_images=dict(type='list', elements='dict'),
+                                               plan_containers=dict(type='list', elements='dict')),
                             supports_check_mode=True)
     module.run(gather)
 

@@ -234,60 +234,22 @@ build_log:
   elements: str
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils.images import ImageManager
+from ansible_collections.dockhand.docker.plugins.module_utils.images import (
+    ITEM_SPEC,
+    TOP_LEVEL_DEFAULTS,
+    converge_item,
+)
 from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
-from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
-
-BUILD_SPEC = dict(
-    context=dict(type='path', required=True),
-    dockerfile=dict(type='str', default='Dockerfile'),
-    args=dict(type='dict'),
-    target=dict(type='str'),
-    labels=dict(type='dict'),
-    nocache=dict(type='bool', default=False),
-    pull=dict(type='bool', default=False),
-    platform=dict(type='str'),
-)
-# Options of one image; items of `images` take these, with the top level's values as defaults.
-ITEM_SPEC = dict(
-    name=dict(type='str'),
-    state=dict(type='str', choices=['present', 'absent']),
-    source=dict(type='str', choices=['build', 'pull', 'load', 'local']),
-    build=dict(type='dict', options=BUILD_SPEC),
-    rebuild=dict(type='str', choices=['auto', 'always', 'never']),
-    tags=dict(type='list', elements='str'),
-    push=dict(type='bool'),
-    platform=dict(type='str'),
-    archive_path=dict(type='path'),
-    export_path=dict(type='path'),
-    force=dict(type='bool'),
-)
-TOP_LEVEL_DEFAULTS = dict(state='present', rebuild='auto', push=False, force=False)
-
-
-def converge_one(module, item):
-    params = dict(module.params)
-    params.update(item)
-    if params['source'] is None:
-        params['source'] = 'build' if params['build'] else ('load' if params['archive_path'] else 'pull')
-    if params['source'] == 'build' and not params['build']:
-        raise InvalidValue('%s: source is build but no build options are given' % params['name'])
-    manager = ImageManager(module.client, params, module.check_mode, module.warn)
-    result = manager.absent() if params['state'] == 'absent' else manager.present()
-    if not params['push']:
-        result.pop('pushed', None)
-    result.update(changed=bool(manager.actions), actions=manager.actions)
-    if manager.build_log:
-        result['build_log'] = manager.build_log
-    return module.diff_if_wanted(result, manager.changes, result['image']['name'])
 
 
 def converge(module):
-    items = merge_items(module.params, ITEM_SPEC, 'images', TOP_LEVEL_DEFAULTS)
+    results = []
+    for _name, item in merge_items(module.params, ITEM_SPEC, 'images', TOP_LEVEL_DEFAULTS):
+        result, changes = converge_item(module.client, dict(module.params, **item), module.check_mode, module.warn)
+        results.append(module.diff_if_wanted(result, changes, result['image']['name']))
     if module.params['images'] is None:
-        return converge_one(module, items[0][1])
-    results = [converge_one(module, item) for _name, item in items]
+        return results[0]
     output = dict(changed=any(result['changed'] for result in results), images=results)
     if module._diff:
         output['diff'] = [result.pop('diff') for result in results if 'diff' in result]

@@ -583,3 +583,39 @@ def test_converge_missing_file_and_nothing_to_set_creates_nothing(tmp_path):
     result = dc.converge(_params(path, remove=["debug"]))[0]
     assert result["changed"] is False and result["config"] == {}
     assert not path.exists()
+
+
+# ---- plan_options: engine_info's preflight plan of the module ----
+
+def test_plan_options_in_sync_only_when_nothing_would_change(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text(json.dumps({"log-driver": "local", "log-opts": {"max-size": "10m"}, "debug": True}))
+    options = {"path": str(path), "log_driver": "local", "log_opts": {"max-size": "10m"}}
+    assert dc.plan_options(options) == {"in_sync": True, "changed_keys": [], "error": None,
+                                        "options_digest": dc.data_digest(options)}
+    changed = dc.plan_options(dict(options, settings={"debug": False}))
+    assert changed["in_sync"] is False and changed["changed_keys"] == ["debug"]
+    assert dc.plan_options(dict(options, remove=["debug"]))["changed_keys"] == ["debug"]
+
+
+def test_plan_options_empty_logging_means_not_managed(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text(json.dumps({"log-driver": "local"}))
+    assert dc.plan_options({"path": str(path), "log_driver": "", "log_opts": {}})["in_sync"] is True
+
+
+def test_plan_options_is_not_in_sync_when_the_module_would_warn(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text(json.dumps({"log-driver": "local", "log-opts": {"max-file": "3"}}))
+    # max-file given as a number: written as the string "3" (same data), but the module warns.
+    plan = dc.plan_options({"path": str(path), "log_driver": "local", "log_opts": {"max-file": 3}})
+    assert plan["in_sync"] is False and plan["changed_keys"] == []
+
+
+def test_plan_options_reports_an_unparseable_file(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text("{not json")
+    plan = dc.plan_options({"path": str(path), "log_driver": "local"})
+    assert plan["in_sync"] is False and "not valid JSON" in plan["error"]
+    forced = dc.plan_options({"path": str(path), "log_driver": "local", "force": True})
+    assert forced["in_sync"] is False and forced["error"] is None and forced["changed_keys"] == ["log-driver"]
