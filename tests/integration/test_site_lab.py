@@ -18,6 +18,10 @@ NODE1 = NODES[0]
 MANAGERS, WORKERS = NODES[:3], NODES[3:]
 LAB_SITE_VARS = os.path.join(REPO_ROOT, "inventories", "lab")
 CONTAINER_TASK = "Converge the containers of this host in one module run"
+DAEMON_JSON_TASK = "Set the managed daemon.json keys"
+# Actions that run on the controller only; every other action connects to its host.
+CONTROLLER_ACTIONS = {"ansible.builtin.set_fact", "ansible.builtin.assert", "ansible.builtin.debug",
+                      "ansible.builtin.include_tasks", "ansible.builtin.validate_argument_spec", "ansible.builtin.meta"}
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +82,50 @@ def test_first_run_provisions_every_stage(site_lab):
     assert sorted(node["Hostname"] for node in node_list(NODE1)) == NODES
 
 
+def remote_runs(run):
+    """[(action, host)] of every task result that ran (not skipped) an action on its host."""
+    return [(result["action"], host) for play in run.data["plays"] for task in play["tasks"]
+            for host, result in task["hosts"].items()
+            if not result.get("skipped") and result["action"] not in CONTROLLER_ACTIONS]
+
+
 def test_second_run_changes_nothing(site_lab):
     again = site(site_lab["inventory"])
     assert again.returncode == 0, again.failed_messages()
     assert changed_tasks(again) == []
     assert all(stats["changed"] == 0 for stats in again.stats.values())
+    # The preflight's plans stand for every stage: one module run per node, nothing more.
+    assert sorted(remote_runs(again)) == [("dockhand.docker.engine_info", node) for node in NODES]
+    lines = summary_lines(again)
+    assert any(line.startswith("image 127.0.0.1:5000/dockhand/demo-app:1.0@sha256:") for line in lines), lines
+    for worker in WORKERS:
+        assert "container %s/demo-web unchanged: memory 64m, cpus 0.25, pids 64" % worker in lines
+
+
+def test_a_hand_edited_daemon_json_is_found_and_previewed(site_lab):
+    node = MANAGERS[1]
+    path = "/etc/docker/daemon.json"
+    original = node_docker_sh(node, "cat %s" % path)
+    edited = json.loads(original)
+    edited["log-opts"]["max-file"] = "5"
+    node_docker_sh(node, "printf '%%s' '%s' > %s" % (json.dumps(edited), path))
+    try:
+        preview = site(site_lab["inventory"], "--check", "--diff")
+        assert preview.returncode == 0, preview.failed_messages()
+        changed = changed_tasks(preview)
+        assert (DAEMON_JSON_TASK, node) in changed
+        assert {host for _task, host in changed} == {node}, changed
+        diff = result_of(preview, DAEMON_JSON_TASK, node)["diff"]
+        assert '"max-file": "5"' in json.dumps(diff) and '"max-file": "3"' in json.dumps(diff)
+    finally:
+        node_docker_sh(node, "printf '%%s' '%s' > %s" % (original.replace("'", ""), path))
+    assert json.loads(node_docker_sh(node, "cat %s" % path)) == json.loads(original)
+
+
+def node_docker_sh(node, command):
+    """Run a shell command in a lab node (not in a container of its engine); return its output."""
+    proc = subprocess.run(["docker", "exec", node, "sh", "-c", command], capture_output=True, text=True, check=True)
+    return proc.stdout
 
 
 def test_check_diff_shows_nothing_then_exactly_the_changed_memory(site_lab, tmp_path):
