@@ -181,3 +181,22 @@ def test_join_tokens_and_unlock_key_never_reach_the_output(bare):
         # The secret part alone must not leak either (tokens share their CA digest with the swarm's CA).
         assert secret.rsplit("-", 1)[-1] not in output
     assert "SWMTKN-1-" not in output and "SWMKEY-1-" not in output
+
+
+def test_a_manager_restarted_while_locked_is_unlocked(bare):
+    locked = {"swarm_cluster_settings": {"autolock": True}}
+    run = converge(bare, role_vars=locked)
+    assert run.returncode == 0, run.failed_messages()
+    key = node_docker(NODE1, "swarm", "unlock-key", "-q")
+    subprocess.run(["docker", "exec", NODE2, "systemctl", "restart", "docker"], check=True, capture_output=True,
+                   timeout=120)
+    wait_for("%s to come back locked" % NODE2, lambda: swarm_state(NODE2)["state"] == "locked")
+
+    run = converge(bare, role_vars=dict(locked, swarm_unlock_key=key))
+    assert run.returncode == 0, run.failed_messages()
+    assert changed_hosts(run) == {NODE2: 1}
+    assert run.named("Unlock the manager", host=NODE2)["changed"] is True
+    assert swarm_state(NODE2)["state"] == "active" and swarm_state(NODE2)["manager"] is True
+    assert managers_of(NODE1) == NODES[:3]
+    assert key not in run.stdout + run.stderr
+    assert converge(bare, role_vars=dict(locked, swarm_unlock_key=key)).stats[NODE2]["changed"] == 0
