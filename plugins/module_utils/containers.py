@@ -29,9 +29,9 @@ from ansible_collections.dockhand.docker.plugins.module_utils.container_options 
     parse_log_config,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
-from ansible_collections.dockhand.docker.plugins.module_utils.digest import data_digest
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
+from ansible_collections.dockhand.docker.plugins.module_utils.plan import checked_plan
 from ansible_collections.dockhand.docker.plugins.module_utils.reference import is_image_id, parse_reference
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
@@ -74,24 +74,19 @@ def converge_items(client, params, check_mode, diff=False):
 def plan_items(client, items, parallel=4):
     """What the container module would do with ``containers: items``, in check mode: nothing changes.
 
-    For a preflight read that lets a play skip the module. ``in_sync`` is true only when every
-    container would stay unchanged with no warning to give; a bad item or a failed read gives
-    ``error`` instead, and ``in_sync`` false, so that the module runs and reports it itself.
-    ``items_digest`` identifies the items planned (see :mod:`digest`).
+    For a preflight read (see :mod:`plan`). ``in_sync`` is true only when every container would
+    stay unchanged with no warning to give; ``actions`` has each container's action.
     """
-    digest = data_digest(items)
-    try:
+    def work():
         results = converge_items(client, dict(containers=items, parallel=parallel), check_mode=True)
-    except (DockerError, ValueError) as exc:
-        return dict(in_sync=False, actions={}, error=getattr(exc, 'msg', None) or str(exc), items_digest=digest)
-    failed = [result for result in results if result.get('failed')]
-    return dict(
-        in_sync=not failed and all(result['action'] == 'unchanged' and not result.get('warnings')
-                                   for result in results),
-        actions=dict((result['name'], result['action']) for result in results),
-        error='; '.join('%s: %s' % (result['name'], result['msg']) for result in failed) or None,
-        items_digest=digest,
-    )
+        failed = [result for result in results if result.get('failed')]
+        return dict(
+            in_sync=not failed and all(result['action'] == 'unchanged' and not result.get('warnings')
+                                       for result in results),
+            actions=dict((result['name'], result['action']) for result in results),
+            error='; '.join('%s: %s' % (result['name'], result['msg']) for result in failed) or None,
+        )
+    return checked_plan(items, 'items_digest', work, actions={})
 
 
 class Converger(object):

@@ -28,15 +28,14 @@ import subprocess
 import tempfile
 import time
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import SECRET_MASK, ChangeSet
-from ansible_collections.dockhand.docker.plugins.module_utils.digest import data_digest
+from ansible_collections.dockhand.docker.plugins.module_utils.items import validated_options
 from ansible_collections.dockhand.docker.plugins.module_utils.log_config import (
     BUILTIN_DRIVERS,
     normalise_log_options,
     validate_log_driver,
 )
+from ansible_collections.dockhand.docker.plugins.module_utils.plan import checked_plan
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue, parse_size
 
 DEFAULT_PATH = '/etc/docker/daemon.json'
@@ -744,33 +743,21 @@ def plan(params, current_file):
 def plan_options(options):
     """What :func:`converge` would do with ``options``, from the file as it is now; changes nothing.
 
-    For a preflight read that lets a play skip the module. ``options`` are the module's (``path``,
-    ``settings``, ``remove``, ``log_driver``, ``log_opts``, ``allow_unknown_keys``, ``force``); an
-    empty ``log_driver`` or ``log_opts`` means not managed, as when a task omits them.
-    ``in_sync`` is true only when the file would stay as it is with no warning to give; bad
-    options or an unreadable file give ``error`` instead, and ``in_sync`` false, so that the
-    module runs and reports it itself. ``options_digest`` identifies the options (see :mod:`digest`).
+    For a preflight read (see :mod:`plan`). ``options`` are the module's that decide the file's
+    content (PLANNED_OPTIONS); an empty ``log_driver`` or ``log_opts`` means not managed, as when
+    a task omits them. ``in_sync`` is true only when the file would stay as it is with no warning
+    to give; ``changed_keys`` are the keys that would change.
     """
-    result = dict(in_sync=False, changed_keys=[], error=None, options_digest=data_digest(options))
-    unknown = sorted(set(options) - set(PLANNED_OPTIONS))
-    checked = ArgumentSpecValidator(dict((key, ARGUMENT_SPEC[key]) for key in PLANNED_OPTIONS)).validate(
-        dict((key, value) for key, value in options.items() if key not in unknown))
-    if unknown or checked.error_messages:
-        result['error'] = ('unknown option(s) %s; it takes %s' % (', '.join(unknown), ', '.join(PLANNED_OPTIONS))
-                           if unknown else checked.error_messages[0])
-        return result
-    params = checked.validated_parameters
-    for key in ('log_driver', 'log_opts'):
-        params[key] = params.get(key) or None
-    try:
+    def work():
+        params = validated_options(options, dict((key, ARGUMENT_SPEC[key]) for key in PLANNED_OPTIONS),
+                                   'plan_daemon_config', 'it takes %s' % ', '.join(PLANNED_OPTIONS))
+        for key in ('log_driver', 'log_opts'):
+            params[key] = params.get(key) or None
         current_file = read_config(params.get('path') or DEFAULT_PATH)
         changed_keys, warnings = plan(params, current_file)[1:3]
-    except ValueError as exc:  # bad options, an unreadable file: the module says what is wrong
-        result['error'] = str(exc)
-        return result
-    result.update(in_sync=not changed_keys and not warnings and current_file.error is None,
-                  changed_keys=changed_keys)
-    return result
+        return dict(in_sync=not changed_keys and not warnings and current_file.error is None,
+                    changed_keys=changed_keys)
+    return checked_plan(options, 'options_digest', work, changed_keys=[])
 
 
 def converge(params, check_mode=False, warn=None):

@@ -26,9 +26,9 @@ from ansible_collections.dockhand.docker.plugins.module_utils.build_context impo
     context_files,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
-from ansible_collections.dockhand.docker.plugins.module_utils.digest import data_digest
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
+from ansible_collections.dockhand.docker.plugins.module_utils.plan import checked_plan
 from ansible_collections.dockhand.docker.plugins.module_utils.reference import is_image_id, parse_reference
 from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
     RegistryClient,
@@ -425,25 +425,19 @@ def converge_item(client, params, check_mode, warn):
 def plan_items(client, items):
     """What the image module would do with ``images: items``, in check mode: nothing changes.
 
-    For a preflight read that lets a play skip the module. Nothing is built, tagged or pushed;
-    the registries are asked what they hold, with the credentials stored on the host.
-    ``in_sync`` is true only when no image would change and no warning is due; a bad item or a
-    failed read gives ``error`` instead, and ``in_sync`` false, so that the module runs and
-    reports it itself. ``pushed`` lists the references checked in their registries with the
-    digests found there; ``items_digest`` identifies the items planned (see :mod:`digest`).
+    For a preflight read (see :mod:`plan`). Nothing is built, tagged or pushed; the registries
+    are asked what they hold, with the credentials stored on the host. ``in_sync`` is true only
+    when no image would change and no warning is due; ``actions`` has each image's actions and
+    ``pushed`` the references checked in their registries, with the digests found there.
     """
-    result = dict(in_sync=False, actions={}, pushed=[], error=None, items_digest=data_digest(items))
-    warnings = []
-    try:
+    def work():
+        warnings = []
         planned = [converge_item(client, item, True, warnings.append)[0]
                    for _name, item in merge_items(dict(images=items), ITEM_SPEC, 'images', TOP_LEVEL_DEFAULTS)]
-    except (DockerError, ValueError) as exc:
-        result['error'] = getattr(exc, 'msg', None) or str(exc)
-        return result
-    result.update(in_sync=not warnings and not any(item['changed'] for item in planned),
-                  actions=dict((item['image']['name'], item['actions']) for item in planned),
-                  pushed=[push for item in planned for push in item.get('pushed', [])])
-    return result
+        return dict(in_sync=not warnings and not any(item['changed'] for item in planned),
+                    actions=dict((item['image']['name'], item['actions']) for item in planned),
+                    pushed=[push for item in planned for push in item.get('pushed', [])])
+    return checked_plan(items, 'items_digest', work, actions={}, pushed=[])
 
 
 def _local_digests(ref, image):

@@ -16,6 +16,23 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
 
+def validated_options(raw, spec, label, unknown_hint):
+    """``raw`` checked against the argument ``spec`` (types converted, defaults added).
+
+    Raises :class:`InvalidValue` naming ``label`` for anything but a dict, an option the spec
+    lacks (``unknown_hint`` says what is taken instead) or a value it refuses.
+    """
+    if not isinstance(raw, dict):
+        raise InvalidValue('%s: each item must be a dictionary of options' % label)
+    unknown = sorted(set(raw) - set(spec))
+    if unknown:
+        raise InvalidValue('%s: unknown option(s) %s; %s' % (label, ', '.join(unknown), unknown_hint))
+    result = ArgumentSpecValidator(spec).validate(raw)
+    if result.error_messages:
+        raise InvalidValue('%s: %s' % (label, result.error_messages[0]))
+    return result.validated_parameters
+
+
 def merge_items(params, item_spec, list_key, defaults=None):
     """[(name, item)]: one per entry of ``params[list_key]``, or the top level alone."""
     top = dict((key, params.get(key)) for key in item_spec)
@@ -24,21 +41,12 @@ def merge_items(params, item_spec, list_key, defaults=None):
             top[key] = default
     if params.get(list_key) is None:
         return [(top['name'], top)]
-    validator = ArgumentSpecValidator(item_spec)
     merged, seen = [], {}
     for index, raw in enumerate(params[list_key]):
         label = '%s[%d]' % (list_key, index)
-        if not isinstance(raw, dict):
-            raise InvalidValue('%s: each item must be a dictionary of options' % label)
-        unknown = sorted(set(raw) - set(item_spec))
-        if unknown:
-            raise InvalidValue('%s: unknown option(s) %s; items take the options of the module itself'
-                               % (label, ', '.join(unknown)))
-        result = validator.validate(raw)
-        if result.error_messages:
-            raise InvalidValue('%s: %s' % (label, result.error_messages[0]))
+        checked = validated_options(raw, item_spec, label, 'items take the options of the module itself')
         item = dict(top)
-        item.update((key, value) for key, value in result.validated_parameters.items() if value is not None)
+        item.update((key, value) for key, value in checked.items() if value is not None)
         name = item.get('name')
         if not name:
             raise InvalidValue('%s: every item needs a name' % label)

@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.dockhand.docker.plugins.module_utils import daemon_config as dc
 from ansible_collections.dockhand.docker.plugins.module_utils.log_config import InvalidLogConfig
+from ansible_collections.dockhand.docker.plugins.module_utils.plan import data_digest
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
 GOOD = [
@@ -592,7 +593,7 @@ def test_plan_options_in_sync_only_when_nothing_would_change(tmp_path):
     path.write_text(json.dumps({"log-driver": "local", "log-opts": {"max-size": "10m"}, "debug": True}))
     options = {"path": str(path), "log_driver": "local", "log_opts": {"max-size": "10m"}}
     assert dc.plan_options(options) == {"in_sync": True, "changed_keys": [], "error": None,
-                                        "options_digest": dc.data_digest(options)}
+                                        "options_digest": data_digest(options)}
     changed = dc.plan_options(dict(options, settings={"debug": False}))
     assert changed["in_sync"] is False and changed["changed_keys"] == ["debug"]
     assert dc.plan_options(dict(options, remove=["debug"]))["changed_keys"] == ["debug"]
