@@ -6,6 +6,7 @@ Importing this module hands the process over to the venv's python when another o
 scripts import it before anything from the venv (the Docker SDK, ansible).
 """
 
+import contextlib
 import datetime
 import json
 import os
@@ -40,6 +41,22 @@ def log(msg):
 
 
 # ---------------------------------------------------------------- engine and base image
+
+
+@contextlib.contextmanager
+def five_node_lab(keep=False, bridge_registry=False):
+    """The 5-node lab (3 Docker 20.10, 2 Docker 26.1, the last without systemd) for the block;
+    removed afterwards unless ``keep``. ``bridge_registry`` relays the loopback registry into it."""
+    log("bringing up the lab (5 nodes)%s" % (" and relaying the registry into it" if bridge_registry else ""))
+    subprocess.run([sys.executable, str(LAB), "up", "-n", "5", "--trixie", "2", "--sysv", "1"], check=True,
+                   stdout=subprocess.DEVNULL)
+    if bridge_registry:
+        subprocess.run([sys.executable, str(LAB), "registry", "bridge"], check=True, stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        if not keep:
+            subprocess.run([sys.executable, str(LAB), "down"], check=False, stdout=subprocess.DEVNULL)
 
 
 def engine_client():

@@ -19,7 +19,6 @@ rounds (default 3). Prints a table and writes JSON to bench/results/site-<timest
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 
@@ -27,7 +26,7 @@ import harness  # first: importing it hands the process over to the venv's pytho
 
 # isort: split
 import swarm as swarm_bench
-from harness import LAB, REPO_ROOT, VENV_BIN, cell, log, ratio
+from harness import REPO_ROOT, VENV_BIN, cell, log, ratio
 
 TARGET_RERUN_RATIO = 2.5
 SITE = [str(VENV_BIN / "ansible-playbook"), str(REPO_ROOT / "site.yml"), "-i", str(swarm_bench.INVENTORY),
@@ -92,15 +91,8 @@ def main(argv=None):
     api = harness.ensure_engine()
     meta = harness.versions(api)
     meta["repeat"] = args.repeat
-    log("bringing up the lab (5 nodes) and relaying the registry into it")
-    subprocess.run([sys.executable, str(LAB), "up", "-n", "5", "--trixie", "2", "--sysv", "1"], check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run([sys.executable, str(LAB), "registry", "bridge"], check=True, stdout=subprocess.DEVNULL)
-    try:
+    with harness.five_node_lab(keep=args.keep_lab, bridge_registry=True):
         rows = measure(args)
-    finally:
-        if not args.keep_lab:
-            subprocess.run([sys.executable, str(LAB), "down"], check=False, stdout=subprocess.DEVNULL)
     ping = rows["ping"]["median"]
     summary = {"site_rerun_over_ping": ratio(rows["site"]["median"], ping),
                "community_rerun_over_ping": ratio(rows["community"]["median"], ping)}

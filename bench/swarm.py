@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 import harness  # first: importing it hands the process over to the venv's python, which has the SDK
 
 # isort: split
-from harness import LAB, REPO_ROOT, VENV_BIN, cell, log, ratio
+from harness import REPO_ROOT, VENV_BIN, cell, log, ratio
 
 INVENTORY = REPO_ROOT / ".lab" / "inventory.yml"
 NODES = ["dockhand-node%d" % i for i in range(1, 6)]
@@ -215,15 +215,9 @@ def main(argv=None):
     api = harness.ensure_engine()
     meta = harness.versions(api)
     meta["repeat"] = args.repeat
-    log("bringing up the lab (5 nodes)")
-    subprocess.run([sys.executable, str(LAB), "up", "-n", "5", "--trixie", "2", "--sysv", "1"], check=True,
-                   stdout=subprocess.DEVNULL)
     problems = []
-    try:
+    with harness.five_node_lab(keep=args.keep_lab):
         rows = measure(args)
-    finally:
-        if not args.keep_lab:
-            subprocess.run([sys.executable, str(LAB), "down"], check=False, stdout=subprocess.DEVNULL)
     summary = summarize(rows)
     if not summary["target_formation_met"]:
         problems.append("role formation is %sx ping + CLI (target <= %.1fx)"
