@@ -41,6 +41,8 @@ import re
 import stat
 import warnings
 
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
+
 DEFAULT_DOCKERFILE = 'Dockerfile'
 IGNORE_FILE = '.dockerignore'
 
@@ -63,7 +65,7 @@ _LITERAL_PREFIX_END = re.compile(r'[*?\[\]\\^]')
 _EXACT, _PREFIX, _SUFFIX, _REGEX = 'exact', 'prefix', 'suffix', 'regex'
 
 
-class InvalidBuildContext(ValueError):
+class InvalidBuildContext(InvalidValue):
     """A build context, Dockerfile or .dockerignore that cannot be used; the message says why and what to do."""
 
 

@@ -161,7 +161,8 @@ class EngineClient(object):
     :class:`DockerError` naming the engine; the thin helpers below cover the common calls.
     """
 
-    def __init__(self, params):
+    def __init__(self, params, warn=None):
+        self.warn = warn or (lambda message: None)
         if not HAS_DOCKER_SDK:
             raise DockerError(sdk_missing_message(), exception=DOCKER_SDK_IMPORT_ERROR)
         self.docker_host = params.get('docker_host') or DEFAULT_DOCKER_HOST

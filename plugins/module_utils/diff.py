@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-SECRET_MASK = '********'
+from ansible_collections.dockhand.docker.plugins.module_utils.secrets import SECRET_MASK
 
 
 class ChangeSet(object):

@@ -33,7 +33,7 @@ _SYSLOG_FACILITIES = ('kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr',
 _HOST_PORT = re.compile(r'^(?P<host>\[[0-9A-Fa-f:.%]+\]|[^\s:/\[\]]+)(?::(?P<port>[^:/]*))?\Z')
 
 
-class InvalidLogConfig(ValueError):
+class InvalidLogConfig(InvalidValue):
     """A logging driver or option the engine would refuse; the message says what to do."""
 
 

@@ -3,8 +3,8 @@
 """The frame every dockhand.docker module runs in.
 
 A module declares its own options and a function that does the work; this frame adds the
-connection options, connects lazily, and turns every :class:`DockerError` (and any input
-input error raised by the shared parsers) into a single ``fail_json`` line.
+connection options, connects lazily, and turns every :class:`DockhandError` (the one error
+root) into a single ``fail_json`` line.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import platform
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -21,21 +22,22 @@ from ansible_collections.dockhand.docker.plugins.module_utils.client import (
     EngineClient,
     sdk_missing_message,
 )
-from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
-from ansible_collections.dockhand.docker.plugins.module_utils.log_config import InvalidLogConfig
-from ansible_collections.dockhand.docker.plugins.module_utils.reference import InvalidReference
-from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
-
-# What the shared parsers raise for bad user input: reported as the task's one-line failure.
-INPUT_ERRORS = (InvalidLogConfig, InvalidReference, InvalidValue)
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockhandError
 
 
 class DockhandModule(AnsibleModule):
-    """AnsibleModule with the shared connection options and one engine client."""
+    """AnsibleModule with the shared connection options, one engine client and masked secrets.
 
-    def __init__(self, argument_spec=None, **kwargs):
+    ``masked_params`` (params -> a copy with secrets masked) is what the result's ``invocation``
+    and the host's log show of the parameters, for secrets that are not whole options (an env
+    value, a logging token): marking those ``no_log`` would make Ansible mask every occurrence of
+    short values such as ``1`` in the whole output.
+    """
+
+    def __init__(self, argument_spec=None, masked_params=None, **kwargs):
         spec = dict(CONNECTION_ARGSPEC)
         spec.update(argument_spec or {})
+        self._masked_params = masked_params  # set first: AnsibleModule logs the invocation in __init__
         super(DockhandModule, self).__init__(argument_spec=spec, **kwargs)
         self._client = None
 
@@ -43,38 +45,68 @@ class DockhandModule(AnsibleModule):
     def client(self):
         """The engine client, connected on first use (so input errors fail before any connection)."""
         if self._client is None:
-            self._client = EngineClient(self.params)
+            self._client = EngineClient(self.params, warn=self.warn)
         return self._client
+
+    def shown_params(self):
+        """The parameters as they may be shown (invocation, log): secrets masked."""
+        return self._masked_params(self.params) if self._masked_params else self.params
+
+    def _log_invocation(self):
+        real, self.params = self.params, self.shown_params()
+        try:
+            super(DockhandModule, self)._log_invocation()
+        finally:
+            self.params = real
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('invocation', dict(module_args=self.shown_params()))
+        super(DockhandModule, self).exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.setdefault('invocation', dict(module_args=self.shown_params()))
+        super(DockhandModule, self).fail_json(msg, **kwargs)
 
     def run(self, work, needs_sdk=True):
         """Call ``work(self)``, which returns the result dict, and exit with it.
 
-        Input errors from the shared parsers and :class:`DockerError` become one-line failures.
-        ``needs_sdk=False`` is for modules that never talk to the engine (they only edit files).
+        Every :class:`DockhandError` becomes the task's one-line failure. It is reported after
+        the ``except`` block: ansible-core attaches the exception being handled to a failure,
+        and would print "An exception occurred during task execution" above the message.
+        An unexpected exception is a bug; it is reported as one line too, with its traceback
+        only at -vvv. ``needs_sdk=False`` is for modules that never talk to the engine.
         """
         if needs_sdk and not HAS_DOCKER_SDK:
             self.fail_json(msg=sdk_missing_message(platform.node()))
+        failure, result = None, None
         try:
             result = work(self)
-        except DockerError as exc:
-            self.fail_json(msg=exc.msg, **self._failure_details(exc))
-        except INPUT_ERRORS as exc:
-            self.fail_json(msg=str(exc))
+        except DockhandError as exc:
+            failure = dict(exc.details, msg=exc.msg)
+        except Exception as exc:  # pylint: disable=broad-except
+            failure = unexpected_failure(exc, self._verbosity)
         finally:
             if self._client is not None:
                 self._client.close()
+        if failure is not None:
+            self.fail_json(**dict((key, value) for key, value in failure.items() if value is not None))
         result.setdefault('changed', False)
         self.exit_json(**result)
-
-    @staticmethod
-    def _failure_details(exc):
-        return dict((key, value) for key, value in exc.details.items() if value is not None)
 
     def diff_if_wanted(self, result, changes, header=None):
         """Put the change set's diff into ``result`` when the user asked for diff mode."""
         if self._diff:
             result['diff'] = changes.as_diff(header)
         return result
+
+
+def unexpected_failure(exc, verbosity=0):
+    """The one-line failure for an exception no code path expected (a bug), traceback at -vvv only."""
+    failure = dict(msg='unexpected %s in dockhand.docker: %s (this is a bug; please report it)'
+                   % (type(exc).__name__, ' '.join(str(exc).split())[:300]))
+    if verbosity >= 3:
+        failure['traceback_text'] = traceback.format_exc()
+    return failure
 
 
 def name_or_names_module(argument_spec):

@@ -14,6 +14,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
+
 DEFAULT_REGISTRY = 'docker.io'
 # The old index host is an alias the daemon rewrites; registry-1.docker.io is a
 # real endpoint name and is deliberately left alone (docker does the same).
@@ -38,7 +40,7 @@ _SHORT_ID = re.compile(r'^[0-9a-f]{12,64}\Z')
 _DIGEST_HEX_LENGTH = {'sha256': 64, 'sha384': 96, 'sha512': 128}
 
 
-class InvalidReference(ValueError):
+class InvalidReference(InvalidValue):
     """An image reference that docker would refuse; the message says why."""
 
 

@@ -32,6 +32,8 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 from urllib.request import HTTPRedirectHandler, HTTPSHandler, Request, build_opener
 
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+
 DOCKER_HUB = 'docker.io'
 DOCKER_HUB_API = 'https://registry-1.docker.io'
 # The key `docker login` uses in config.json for Docker Hub.
@@ -55,7 +57,7 @@ MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
-class RegistryError(Exception):
+class RegistryError(DockerError):
     """A registry failure to report as one line.
 
     ``msg`` names the registry and the cause; ``kind`` classifies it for callers:
@@ -65,7 +67,6 @@ class RegistryError(Exception):
 
     def __init__(self, msg, kind='protocol', status=None):
         super(RegistryError, self).__init__(msg)
-        self.msg = msg
         self.kind = kind
         self.status = status
 

@@ -10,6 +10,8 @@ import math
 import re
 from fractions import Fraction
 
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue  # noqa: F401 (re-exported: the parsers raise it)
+
 # The Docker API stores sizes and NanoCpus as signed 64-bit integers.
 INT64_MAX = 2 ** 63 - 1
 NANO = 10 ** 9
@@ -29,10 +31,6 @@ _MAX_DIGITS = 64
 _SIZE_HINT = 'use a number of bytes or a number with a unit b, k, m, g, t, p (e.g. 512k, 64m, 1g)'
 _CPUS_HINT = 'use a positive number of CPUs such as 0.5, 1 or 2.25'
 _TOO_LARGE = f'is too large; the maximum is {INT64_MAX} bytes'
-
-
-class InvalidValue(ValueError):
-    """An option value that cannot be used; the message names the option."""
 
 
 def _fail(name, value, reason):
