@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one table of container options.
 
-Each :class:`Option` says how the user writes a setting (its argument spec), where it lives
+Each :class:`Field` says how the user writes a setting (its argument spec), where it lives
 in the Engine API (``Config`` or ``HostConfig`` key, the same in the create body and in
 ``inspect``), how a user value becomes an API value, how the current value is normalised
 for comparison, how it is shown in diffs, and whether the engine can change it in place.
@@ -13,15 +13,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import shlex
 
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
+from ansible_collections.dockhand.docker.plugins.module_utils.fields import Field, table_spec
 from ansible_collections.dockhand.docker.plugins.module_utils.log_config import (
-    InvalidLogConfig,
     normalise_log_options,
     validate_log_driver,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.units import (
-    InvalidValue,
+    INT64_MAX,
     format_cpus,
     format_duration,
     format_size,
@@ -43,6 +45,14 @@ CAPABILITIES = frozenset((
 ))
 
 RESTART_POLICIES = ('no', 'always', 'unless-stopped', 'on-failure')
+# Resource names the engine takes for ulimits (Linux RLIMIT_*).
+ULIMIT_NAMES = ('as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc',
+                'rss', 'rtprio', 'rttime', 'sigpending', 'stack')
+MOUNT_KEYS = ('type', 'source', 'target', 'read_only')
+HEALTHCHECK_KEYS = ('test', 'interval', 'timeout', 'start_period', 'retries')
+ULIMIT_KEYS = ('name', 'soft', 'hard')
+_PORT = re.compile(r'^[0-9]{1,5}\Z')
+_INT = re.compile(r'^-?[0-9]{1,19}\Z')
 
 
 class Context(object):
@@ -57,35 +67,22 @@ class Context(object):
         return ((self.image or {}).get('Config') or {}).get(key)
 
 
-def _identity(value, ctx=None):
-    return value
-
-
-class Option(object):
-    """One container setting: user spelling, API location, conversions, updatability."""
-
-    def __init__(self, name, spec, section=None, key=None, parse=None, normalise=None, show=None,
-                 updatable=False, wanted_for_compare=None):
-        self.name = name
-        self.spec = spec
-        self.section = section      # 'Config' or 'HostConfig'; None for options handled by the planner
-        self.key = key
-        self.parse = parse or (lambda value, ctx: value)
-        self.normalise = normalise or _identity          # current API value -> comparable form
-        self.show = show or (lambda value: value)         # API value -> what the user would write
-        self.updatable = updatable
-        # Wanted API value -> the form the engine will report (e.g. image env merged in).
-        self.wanted_for_compare = wanted_for_compare or _identity
-
-    def current(self, inspect, ctx):
-        section = inspect.get(self.section) or {}
-        return self.normalise(section.get(self.key), ctx)
-
-
 # ---- parsers: user value -> API value; raise InvalidValue with a one-line message ----
 
 def _fail(name, value, reason):
-    raise InvalidValue('%s: %r %s' % (name, value, reason))
+    raise InvalidValue('%s: %s %s' % (name, _shown(value), reason))
+
+
+def _shown(value):
+    """repr() of a user value, cut short: a message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= 100 else text[:97] + '...'
+
+
+def _no_nul(name, text):
+    if '\x00' in text:
+        raise InvalidValue('%s: contains a NUL character, which the engine cannot pass on' % name)
+    return text
 
 
 def argv_parser(name):
@@ -95,34 +92,45 @@ def argv_parser(name):
             for part in value:
                 if isinstance(part, bool) or not isinstance(part, (str, int, float)):
                     _fail(name, value, 'is not a valid argument list: every argument must be a string')
-            return [str(part) for part in value]
+            return [_no_nul(name, str(part)) for part in value]
         if isinstance(value, str):
             try:
-                return shlex.split(value)
+                return shlex.split(_no_nul(name, value))
             except ValueError as exc:
                 _fail(name, value, 'cannot be split into arguments (%s)' % exc)
         _fail(name, value, 'must be a string or a list of arguments, not a %s' % type(value).__name__)
     return parse
 
 
-def string_pairs(name):
-    """A dict of names to values; values become strings (YAML numbers and booleans included)."""
+def string_pairs(name, variables=False):
+    """A dict of names to values; values become strings (YAML numbers and booleans included).
+
+    Values are never quoted in messages (they may be secrets). ``variables``: the names are
+    environment variables, so they cannot be empty or contain '='.
+    """
     def parse(value, ctx):
         if not isinstance(value, dict):
-            _fail(name, value, 'must be a dictionary')
+            raise InvalidValue('%s: must be a dictionary of names to values, not a %s' % (name, type(value).__name__))
         result = {}
         for key, item in value.items():
+            if isinstance(key, bool) or not isinstance(key, (str, int)) or not str(key):
+                raise InvalidValue('%s: %s is not a name; names are non-empty strings' % (name, _shown(key)))
+            key = _no_nul(name, str(key))
+            if variables and '=' in key:
+                raise InvalidValue('%s: %s is not a variable name (it contains "=")' % (name, _shown(key)))
             if isinstance(item, bool):
                 item = 'true' if item else 'false'
             elif item is None:
                 item = ''
-            result[str(key)] = str(item)
+            elif not isinstance(item, (str, int, float)):
+                raise InvalidValue('%s.%s: the value is a %s; give a string' % (name, key, type(item).__name__))
+            result[key] = _no_nul('%s.%s' % (name, key), str(item))
         return result
     return parse
 
 
 def _parse_env(value, ctx):
-    return sorted('%s=%s' % pair for pair in string_pairs('env')(value, ctx).items())
+    return sorted('%s=%s' % pair for pair in string_pairs('env', variables=True)(value, ctx).items())
 
 
 def _env_with_image(wanted, ctx):
@@ -167,47 +175,58 @@ def _parse_cpus(value, ctx):
     return nano
 
 
-def _expand_cpuset(text):
-    cpus = set()
-    for part in text.split(','):
-        first, dash, last = part.strip().partition('-')
-        if not first.isdigit() or (dash and not last.isdigit()):
-            raise ValueError(part)
-        low, high = int(first), int(last if dash else first)
-        if high < low:
-            raise ValueError(part)
-        cpus.update(range(low, high + 1))
-    return cpus
+# Linux numbers CPUs below this (NR_CPUS is at most 8192); larger numbers are refused before
+# any range is looked at, so '0-10000000' costs nothing.
+MAX_CPU_NUMBER = 8192
+_CPUSET_PART = re.compile(r'^([0-9]{1,6})(?:-([0-9]{1,6}))?\Z')
 
 
-def _canonical_cpuset(cpus):
-    """Sorted CPU numbers -> the shortest list-and-range form ('0-2,5')."""
-    ranges, ordered = [], sorted(cpus)
-    for cpu in ordered:
-        if ranges and cpu == ranges[-1][1] + 1:
-            ranges[-1][1] = cpu
+def cpuset_ranges(text):
+    """'0-2,5,3' -> [(0, 3), (5, 5)]: sorted, merged ranges; ValueError when it is not a CPU list."""
+    ranges = []
+    for part in str(text).split(','):
+        match = _CPUSET_PART.match(part.strip())
+        if not match:
+            raise ValueError(part)
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) is not None else low
+        if high < low or high >= MAX_CPU_NUMBER:
+            raise ValueError(part)
+        ranges.append((low, high))
+    merged = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
         else:
-            ranges.append([cpu, cpu])
+            merged.append((low, high))
+    return merged
+
+
+def _canonical_cpuset(ranges):
+    """Merged ranges -> the shortest list-and-range form ('0-2,5')."""
     return ','.join('%d' % low if low == high else '%d-%d' % (low, high) for low, high in ranges)
 
 
 def _parse_cpuset(value, ctx):
-    text = str(value)
-    try:
-        cpus = _expand_cpuset(text)
-    except ValueError:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
         _fail('cpuset_cpus', value, "is not a CPU list; use numbers and ranges such as '0', '0-1' or '0,2-3'")
+    try:
+        ranges = cpuset_ranges(value)
+    except ValueError:
+        _fail('cpuset_cpus', value, "is not a CPU list; use numbers and ranges such as '0', '0-1' or '0,2-3' "
+                                    "(CPU numbers below %d)" % MAX_CPU_NUMBER)
     available = _cpu_count(ctx)
-    if available and max(cpus) >= available:
-        _fail('cpuset_cpus', value, 'names CPU %d, but the engine has CPUs 0-%d only' % (max(cpus), available - 1))
-    return _canonical_cpuset(cpus)
+    highest = ranges[-1][1]
+    if available and highest >= available:
+        _fail('cpuset_cpus', value, 'names CPU %d, but the engine has CPUs 0-%d only' % (highest, available - 1))
+    return _canonical_cpuset(ranges)
 
 
 def _normalise_cpuset(value, ctx):
     if not value:
         return None
     try:
-        return _canonical_cpuset(_expand_cpuset(value))
+        return _canonical_cpuset(cpuset_ranges(value))
     except ValueError:
         return value
 
@@ -288,7 +307,7 @@ def _parse_ports(value, ctx):
         if host_ip.startswith('[') and host_ip.endswith(']'):
             host_ip = host_ip[1:-1]
         for port in (container_port, host_port):
-            if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            if port and not (_PORT.match(port) and 1 <= int(port) <= 65535):
                 _fail('ports', entry, "is not a port mapping; use 'CONTAINER', 'HOST:CONTAINER' or "
                                       "'IP:HOST:CONTAINER' with ports 1-65535, optionally '/udp'")
         if not container_port:
@@ -321,29 +340,49 @@ def _show_ports(value):
     return shown
 
 
+def _check_keys(where, entry, known):
+    unknown = sorted(str(key) for key in entry if key not in known)
+    if unknown:
+        raise InvalidValue('%s: unknown key%s %s; known keys: %s'
+                           % (where, 's' if len(unknown) > 1 else '', ', '.join(unknown), ', '.join(known)))
+
+
 def _parse_mounts(value, ctx):
-    """Bind mounts and named volumes: dicts, or 'SOURCE:TARGET[:ro]' strings."""
+    """Bind mounts, named volumes and tmpfs: dicts, or 'SOURCE:TARGET[:ro]' strings."""
     if not isinstance(value, list):
         _fail('mounts', value, 'must be a list')
     mounts = []
-    for entry in value:
+    for index, entry in enumerate(value):
+        where = 'mounts[%d]' % index
         if isinstance(entry, str):
             parts = entry.split(':')
             if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] not in ('ro', 'rw')):
-                _fail('mounts', entry, "is not a mount; use 'SOURCE:TARGET' or 'SOURCE:TARGET:ro'")
+                _fail(where, entry, "is not a mount; use 'SOURCE:TARGET' or 'SOURCE:TARGET:ro'")
             entry = {'source': parts[0], 'target': parts[1], 'read_only': len(parts) == 3 and parts[2] == 'ro'}
-        if not isinstance(entry, dict) or not entry.get('target'):
-            _fail('mounts', entry, 'needs a target path')
-        source = entry.get('source') or ''
-        kind = entry.get('type') or ('bind' if source.startswith('/') else 'volume')
+        if not isinstance(entry, dict):
+            _fail(where, entry, "is not a mount; use a dictionary with type, source, target, read_only")
+        _check_keys(where, entry, MOUNT_KEYS)
+        for key in ('type', 'source', 'target'):
+            if entry.get(key) is not None and not isinstance(entry[key], str):
+                _fail('%s.%s' % (where, key), entry[key], 'must be a string')
+        if entry.get('read_only') is not None and not isinstance(entry['read_only'], bool):
+            _fail('%s.read_only' % where, entry['read_only'], 'must be true or false')
+        target, source = entry.get('target') or '', entry.get('source') or ''
+        kind = entry.get('type') or ('bind' if source.startswith('/') else 'tmpfs' if not source else 'volume')
         if kind not in ('bind', 'volume', 'tmpfs'):
-            _fail('mounts', entry, "has type %r; use bind, volume or tmpfs" % kind)
+            _fail(where, entry, "has type %r; use bind, volume or tmpfs" % kind)
+        if not target.startswith('/'):
+            _fail(where, entry, 'needs a target that is an absolute path')
         if kind == 'bind' and not source.startswith('/'):
-            _fail('mounts', entry, 'is a bind mount whose source is not an absolute path')
-        if not str(entry['target']).startswith('/'):
-            _fail('mounts', entry, 'has a target that is not an absolute path')
-        mounts.append({'Type': kind, 'Source': source, 'Target': entry['target'],
-                       'ReadOnly': bool(entry.get('read_only'))})
+            _fail(where, entry, 'is a bind mount whose source is not an absolute path')
+        if kind == 'tmpfs' and source:
+            _fail(where, entry, 'is a tmpfs mount, which takes no source')
+        _no_nul(where, source + target)
+        mounts.append({'Type': kind, 'Source': source, 'Target': target, 'ReadOnly': bool(entry.get('read_only'))})
+    targets = [mount['Target'] for mount in mounts]
+    duplicate = sorted(set(target for target in targets if targets.count(target) > 1))
+    if duplicate:
+        raise InvalidValue('mounts: %s is mounted twice' % duplicate[0])
     return _normalise_mounts(mounts, ctx)
 
 
@@ -352,23 +391,43 @@ def _normalise_mounts(value, ctx):
                     'ReadOnly': bool(m.get('ReadOnly'))} for m in (value or [])), key=lambda m: m['Target'])
 
 
+def _limit_number(where, value):
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not _INT.match(str(value).strip()):
+        _fail(where, value, 'is not a whole number')
+    number = int(str(value).strip())
+    if not -1 <= number <= INT64_MAX:
+        _fail(where, value, 'is out of range; use -1 (unlimited) or a number from 0 up')
+    return number
+
+
 def _parse_ulimits(value, ctx):
     """'nofile=4096:8192' or {name, soft, hard} -> [{Name, Soft, Hard}]."""
     if not isinstance(value, list):
         _fail('ulimits', value, 'must be a list')
-    result = []
-    for entry in value:
+    result, names = [], set()
+    for index, entry in enumerate(value):
+        where = 'ulimits[%d]' % index
         if isinstance(entry, str):
             name, eq, limits = entry.partition('=')
             soft, colon, hard = limits.partition(':')
-            entry = {'name': name, 'soft': soft, 'hard': hard if colon else soft} if eq else {}
-        try:
-            soft, hard = int(entry['soft']), int(entry.get('hard', entry['soft']))
-            name = str(entry['name'])
-        except (KeyError, TypeError, ValueError):
-            _fail('ulimits', entry, "is not a ulimit; use 'NAME=SOFT[:HARD]' such as 'nofile=4096:8192'")
-        if soft > hard and hard != -1:
-            _fail('ulimits', entry, 'has a soft limit above its hard limit')
+            if not eq or not soft:
+                _fail(where, entry, "is not a ulimit; use 'NAME=SOFT[:HARD]' such as 'nofile=4096:8192'")
+            entry = {'name': name, 'soft': soft, 'hard': hard if colon else soft}
+        if not isinstance(entry, dict):
+            _fail(where, entry, "is not a ulimit; use 'NAME=SOFT[:HARD]' or a dictionary with name, soft, hard")
+        _check_keys(where, entry, ULIMIT_KEYS)
+        name = entry.get('name')
+        if name not in ULIMIT_NAMES:
+            _fail('%s.name' % where, name, 'is not a resource limit; use one of: %s' % ', '.join(ULIMIT_NAMES))
+        if name in names:
+            _fail(where, name, 'is given twice')
+        names.add(name)
+        if entry.get('soft') is None:
+            _fail(where, entry, 'needs a soft limit')
+        soft = _limit_number('%s.soft' % where, entry['soft'])
+        hard = _limit_number('%s.hard' % where, entry['hard']) if entry.get('hard') is not None else soft
+        if soft > hard and hard != -1 or soft == -1 and hard != -1:
+            _fail(where, entry, 'has a soft limit above its hard limit')
         result.append({'Name': name, 'Soft': soft, 'Hard': hard})
     return _normalise_ulimits(result, ctx)
 
@@ -381,6 +440,7 @@ def _normalise_ulimits(value, ctx):
 def _parse_healthcheck(value, ctx):
     if not isinstance(value, dict) or 'test' not in value:
         _fail('healthcheck', value, "must be a dictionary with at least 'test'")
+    _check_keys('healthcheck', value, HEALTHCHECK_KEYS)
     test = value['test']
     if isinstance(test, str):
         test = ['NONE'] if test.upper() == 'NONE' else ['CMD-SHELL', test]
@@ -442,64 +502,67 @@ def _normalise_string(value, ctx):
     return value or ''
 
 
-# Options compared by the planner itself (identity, image, networks, lifecycle) rather than
-# through an API key. Listed here so the argument spec still comes from this one module.
+# Options the planner handles itself (identity, image, networks, lifecycle, logging) rather
+# than through one API key. Listed here so the argument spec still comes from this one table;
+# defaults apply at the top level of the module (items inherit them).
 PLANNER_OPTIONS = (
-    Option('name', dict(type='str')),
-    Option('image', dict(type='str')),
-    Option('networks', dict(type='list', elements='raw')),
-    Option('state', dict(type='str', choices=['present', 'started', 'stopped', 'restarted', 'absent'])),
-    Option('recreate', dict(type='bool')),
-    Option('pull', dict(type='str', choices=['missing', 'always', 'never'])),
-    Option('restart_retries', dict(type='int')),
-    Option('log_driver', dict(type='str')),
-    Option('log_options', dict(type='dict')),
+    Field('name', dict(type='str')),
+    Field('image', dict(type='str')),
+    Field('networks', dict(type='list', elements='raw')),
+    Field('state', dict(type='str', default='started',
+                        choices=['present', 'started', 'stopped', 'restarted', 'absent'])),
+    Field('recreate', dict(type='bool', default=False)),
+    Field('pull', dict(type='str', default='missing', choices=['missing', 'always', 'never'])),
+    Field('restart_retries', dict(type='int')),
+    Field('log_driver', dict(type='str')),
+    Field('log_options', dict(type='dict')),
+    Field('secret_env', dict(type='list', elements='str', no_log=False)),
 )
 
 API_OPTIONS = (
-    Option('command', dict(type='raw'), 'Config', 'Cmd', parse=argv_parser('command'), normalise=_normalise_list),
-    Option('entrypoint', dict(type='raw'), 'Config', 'Entrypoint', parse=argv_parser('entrypoint'),
+    Field('command', dict(type='raw'), ('Config', 'Cmd'), parse=argv_parser('command'), normalise=_normalise_list),
+    Field('entrypoint', dict(type='raw'), ('Config', 'Entrypoint'), parse=argv_parser('entrypoint'),
            normalise=_normalise_list),
-    Option('env', dict(type='dict'), 'Config', 'Env', parse=_parse_env, normalise=_normalise_env,
-           wanted_for_compare=_env_with_image,
+    Field('env', dict(type='dict'), ('Config', 'Env'), parse=_parse_env, normalise=_normalise_env,
+           compare_form=_env_with_image,
            show=lambda env: dict(entry.split('=', 1) if '=' in entry else (entry, '') for entry in env)),
-    Option('labels', dict(type='dict'), 'Config', 'Labels', parse=string_pairs('labels'),
-           normalise=_normalise_mapping, wanted_for_compare=_labels_with_image),
-    Option('user', dict(type='str'), 'Config', 'User', normalise=_normalise_string),
-    Option('working_dir', dict(type='str'), 'Config', 'WorkingDir', normalise=_normalise_string),
-    Option('healthcheck', dict(type='dict'), 'Config', 'Healthcheck', parse=_parse_healthcheck,
+    Field('labels', dict(type='dict'), ('Config', 'Labels'), parse=string_pairs('labels'),
+           normalise=_normalise_mapping, compare_form=_labels_with_image),
+    Field('user', dict(type='str'), ('Config', 'User'), normalise=_normalise_string),
+    Field('working_dir', dict(type='str'), ('Config', 'WorkingDir'), normalise=_normalise_string),
+    Field('healthcheck', dict(type='dict'), ('Config', 'Healthcheck'), parse=_parse_healthcheck,
            normalise=_normalise_healthcheck, show=_show_healthcheck),
-    Option('stop_signal', dict(type='str'), 'Config', 'StopSignal', normalise=_normalise_string),
-    Option('stop_timeout', dict(type='int'), 'Config', 'StopTimeout', parse=_parse_stop_timeout),
-    Option('ports', dict(type='list', elements='raw'), 'HostConfig', 'PortBindings', parse=_parse_ports,
+    Field('stop_signal', dict(type='str'), ('Config', 'StopSignal'), normalise=_normalise_string),
+    Field('stop_timeout', dict(type='int'), ('Config', 'StopTimeout'), parse=_parse_stop_timeout),
+    Field('ports', dict(type='list', elements='raw'), ('HostConfig', 'PortBindings'), parse=_parse_ports,
            normalise=_normalise_ports, show=_show_ports),
-    Option('mounts', dict(type='list', elements='raw'), 'HostConfig', 'Mounts', parse=_parse_mounts,
+    Field('mounts', dict(type='list', elements='raw'), ('HostConfig', 'Mounts'), parse=_parse_mounts,
            normalise=_normalise_mounts),
-    Option('read_only', dict(type='bool'), 'HostConfig', 'ReadonlyRootfs', parse=_parse_bool,
+    Field('read_only', dict(type='bool'), ('HostConfig', 'ReadonlyRootfs'), parse=_parse_bool,
            normalise=_normalise_bool),
-    Option('init', dict(type='bool'), 'HostConfig', 'Init', parse=_parse_bool, normalise=_normalise_bool),
-    Option('cap_add', dict(type='list', elements='str'), 'HostConfig', 'CapAdd', parse=_capabilities('cap_add'),
+    Field('init', dict(type='bool'), ('HostConfig', 'Init'), parse=_parse_bool, normalise=_normalise_bool),
+    Field('cap_add', dict(type='list', elements='str'), ('HostConfig', 'CapAdd'), parse=_capabilities('cap_add'),
            normalise=_normalise_capabilities),
-    Option('cap_drop', dict(type='list', elements='str'), 'HostConfig', 'CapDrop',
+    Field('cap_drop', dict(type='list', elements='str'), ('HostConfig', 'CapDrop'),
            parse=_capabilities('cap_drop'), normalise=_normalise_capabilities),
-    Option('ulimits', dict(type='list', elements='raw'), 'HostConfig', 'Ulimits', parse=_parse_ulimits,
+    Field('ulimits', dict(type='list', elements='raw'), ('HostConfig', 'Ulimits'), parse=_parse_ulimits,
            normalise=_normalise_ulimits),
     # Limits and the restart policy: the engine's update API changes these in place.
-    Option('memory', dict(type='str'), 'HostConfig', 'Memory', updatable=True,
+    Field('memory', dict(type='str'), ('HostConfig', 'Memory'), updatable=True,
            parse=_size('memory', minimum=ENGINE_MIN_MEMORY), show=format_size),
-    Option('memory_reservation', dict(type='str'), 'HostConfig', 'MemoryReservation', updatable=True,
+    Field('memory_reservation', dict(type='str'), ('HostConfig', 'MemoryReservation'), updatable=True,
            parse=_size('memory_reservation'), show=format_size),
-    Option('memory_swap', dict(type='str'), 'HostConfig', 'MemorySwap', updatable=True,
+    Field('memory_swap', dict(type='str'), ('HostConfig', 'MemorySwap'), updatable=True,
            parse=_parse_memory_swap, show=lambda v: v if v == -1 else format_size(v)),
-    Option('cpus', dict(type='str'), 'HostConfig', 'NanoCpus', updatable=True, parse=_parse_cpus,
+    Field('cpus', dict(type='str'), ('HostConfig', 'NanoCpus'), updatable=True, parse=_parse_cpus,
            show=format_cpus),
-    Option('cpu_shares', dict(type='int'), 'HostConfig', 'CpuShares', updatable=True, parse=_parse_cpu_shares,
+    Field('cpu_shares', dict(type='int'), ('HostConfig', 'CpuShares'), updatable=True, parse=_parse_cpu_shares,
            normalise=_normalise_cpu_shares),
-    Option('cpuset_cpus', dict(type='str'), 'HostConfig', 'CpusetCpus', updatable=True, parse=_parse_cpuset,
+    Field('cpuset_cpus', dict(type='str'), ('HostConfig', 'CpusetCpus'), updatable=True, parse=_parse_cpuset,
            normalise=_normalise_cpuset),
-    Option('pids_limit', dict(type='int'), 'HostConfig', 'PidsLimit', updatable=True, parse=_parse_pids_limit,
+    Field('pids_limit', dict(type='int'), ('HostConfig', 'PidsLimit'), updatable=True, parse=_parse_pids_limit,
            normalise=_normalise_pids_limit),
-    Option('restart_policy', dict(type='str', choices=list(RESTART_POLICIES)), 'HostConfig', 'RestartPolicy',
+    Field('restart_policy', dict(type='str', choices=list(RESTART_POLICIES)), ('HostConfig', 'RestartPolicy'),
            updatable=True, parse=_parse_restart_policy, normalise=_normalise_restart_policy,
            show=_show_restart_policy),
 )
@@ -508,15 +571,10 @@ OPTIONS = PLANNER_OPTIONS + API_OPTIONS
 OPTIONS_BY_NAME = dict((option.name, option) for option in OPTIONS)
 
 # Options whose validation needs GET /info (host CPUs, the engine's log drivers).
-NEEDS_ENGINE_INFO = ('cpus', 'cpuset_cpus', 'log_driver')
+NEEDS_ENGINE_INFO = ('cpus', 'cpuset_cpus', 'log_driver', 'log_options')
 
-# Top-level defaults; items of `containers` inherit the top level, so items have none of their own.
-TOP_LEVEL_DEFAULTS = dict(state='started', pull='missing', recreate=False)
-
-
-def item_argument_spec():
-    """Argument spec of one container (every option, no defaults)."""
-    return dict((option.name, dict(option.spec)) for option in OPTIONS)
+# The argument spec of one container, with the top level's defaults.
+CONTAINER_SPEC = table_spec(OPTIONS)
 
 
 def parse_log_config(item, ctx, warnings):
@@ -525,14 +583,11 @@ def parse_log_config(item, ctx, warnings):
     options = item.get('log_options')
     if driver is None and options is None:
         return None
-    try:
-        if driver is None:
-            driver = ((ctx.engine_info or {}).get('LoggingDriver')) or 'json-file'
-        else:
-            validate_log_driver(driver, ((ctx.engine_info or {}).get('Plugins') or {}).get('Log'))
-        config, notes = normalise_log_options(driver, options or {})
-    except InvalidLogConfig as exc:
-        raise InvalidValue(str(exc))
+    if driver is None:
+        driver = ((ctx.engine_info or {}).get('LoggingDriver')) or 'json-file'
+    else:
+        validate_log_driver(driver, ((ctx.engine_info or {}).get('Plugins') or {}).get('Log'))
+    config, notes = normalise_log_options(driver, options or {})
     warnings.extend(notes)
     return {'Type': driver, 'Config': config}
 

@@ -86,7 +86,17 @@ options:
     description:
       - Environment variables. Values are turned into strings (booleans into V(true)/V(false)).
       - Compared together with the image's own environment, in any order.
+      - The values of variables whose name contains C(PASSWORD), C(PASSWD), C(TOKEN), C(SECRET)
+        or C(KEY) (in any case), and of those listed in O(secret_env), are shown as C(********)
+        in results, diffs and the task's invocation; the others stay visible, so that a review
+        of a diff can read them.
     type: dict
+  secret_env:
+    description:
+      - Names of further variables of O(env) whose values are secrets (masked like
+        C(DB_PASSWORD) is).
+    type: list
+    elements: str
   labels:
     description: Labels, compared together with the image's labels, in any order.
     type: dict
@@ -294,41 +304,19 @@ container:
   type: dict
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils.container_options import item_argument_spec
-from ansible_collections.dockhand.docker.plugins.module_utils.containers import converge_items
+from ansible_collections.dockhand.docker.plugins.module_utils.containers import FORM, Containers, masked_params
+from ansible_collections.dockhand.docker.plugins.module_utils.frame import converge, module_result
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 
 
-def converge(module):
-    params = module.params
-    results = converge_items(module.client, params, module.check_mode, diff=module._diff)
-    for result in results:
-        for warning in result.pop('warnings', ()):
-            module.warn('%s: %s' % (result['name'], warning))
-    failed = [result for result in results if result.get('failed')]
-    output = dict(changed=any(result['changed'] for result in results), containers=results)
-    if params.get('name'):
-        output['container'] = results[0]
-    if module._diff:
-        output['diff'] = [result['diff'] for result in results if 'diff' in result]
-    if failed:
-        module.fail_json(msg='; '.join('%s: %s' % (result['name'], result['msg']) for result in failed), **output)
-    return output
+def run(module):
+    containers = Containers(module.client, module.check_mode, diff=module._diff, parallel=module.params['parallel'])
+    return module_result(module, FORM, converge(containers, module.params))
 
 
 def main():
-    spec = item_argument_spec()
-    spec.update(
-        containers=dict(type='list', elements='dict'),
-        parallel=dict(type='int', default=4),
-        state=dict(type='str', default='started', choices=spec['state']['choices']),
-        pull=dict(type='str', default='missing', choices=spec['pull']['choices']),
-        recreate=dict(type='bool', default=False),
-    )
-    module = DockhandModule(argument_spec=spec, supports_check_mode=True,
-                            mutually_exclusive=[('name', 'containers')],
-                            required_one_of=[('name', 'containers')])
-    module.run(converge)
+    module = DockhandModule(masked_params=masked_params, **FORM.module_kwargs())
+    module.run(run)
 
 
 if __name__ == '__main__':

@@ -4,11 +4,9 @@ import pytest
 from ansible_collections.dockhand.docker.plugins.module_utils.container_options import (
     API_OPTIONS,
     OPTIONS_BY_NAME,
-    TOP_LEVEL_DEFAULTS,
     Context,
-    item_argument_spec,
 )
-from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
+from ansible_collections.dockhand.docker.plugins.module_utils.containers import FORM
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
 ENGINE = {"NCPU": 2, "Plugins": {"Log": ["json-file", "local", "syslog"]}, "LoggingDriver": "json-file"}
@@ -21,9 +19,9 @@ def parse(name, value, **item):
 
 
 def test_every_api_option_has_a_location_and_argument_spec():
-    spec = item_argument_spec()
+    spec = FORM.item_spec
     for option in API_OPTIONS:
-        assert option.section in ("Config", "HostConfig") and option.key
+        assert option.path[0] in ("Config", "HostConfig") and option.key
         assert option.name in spec and "default" not in spec[option.name]
     updatable = sorted(option.name for option in API_OPTIONS if option.updatable)
     assert updatable == ["cpu_shares", "cpus", "cpuset_cpus", "memory", "memory_reservation", "memory_swap",
@@ -102,9 +100,9 @@ def test_env_merges_the_image_environment_for_comparison():
     option = OPTIONS_BY_NAME["env"]
     wanted = parse("env", {"A": 1, "FLAG": False, "EMPTY": None})
     assert wanted == ["A=1", "EMPTY=", "FLAG=false"]
-    merged = option.wanted_for_compare(wanted, Context({}, ENGINE, IMAGE))
+    merged = option.compare_form(wanted, Context({}, ENGINE, IMAGE))
     assert merged == ["A=1", "EMPTY=", "FLAG=false", "FROM_IMAGE=1", "PATH=/bin"]
-    overridden = option.wanted_for_compare(parse("env", {"PATH": "/usr/bin"}), Context({}, ENGINE, IMAGE))
+    overridden = option.compare_form(parse("env", {"PATH": "/usr/bin"}), Context({}, ENGINE, IMAGE))
     assert "PATH=/usr/bin" in overridden and "PATH=/bin" not in overridden
 
 
@@ -151,7 +149,8 @@ def test_pids_and_shares_normalise_engine_defaults():
 
 
 def params(**kwargs):
-    base = dict((name, None) for name in item_argument_spec())
+    base = dict((name, None) for name in FORM.item_spec)
+    base.update(FORM.defaults)
     base.update(containers=None, parallel=4)
     base.update(kwargs)
     return base
@@ -160,7 +159,7 @@ def params(**kwargs):
 def test_merge_items_applies_top_level_defaults():
     containers = [{"name": "a"}, {"name": "b", "memory": "1g"}]
     top = params(image="busybox", memory="64m", containers=containers)
-    items = merge_items(top, item_argument_spec(), "containers", TOP_LEVEL_DEFAULTS)
+    items = FORM.items(top)
     assert [(label, item["name"], item["memory"], item["image"], item["state"]) for label, item in items] == [
         ("a", "a", "64m", "busybox", "started"), ("b", "b", "1g", "busybox", "started")]
 
@@ -174,5 +173,5 @@ def test_merge_items_applies_top_level_defaults():
 ])
 def test_merge_items_rejects(containers, fragment):
     with pytest.raises(InvalidValue) as err:
-        merge_items(params(containers=containers), item_argument_spec(), "containers", TOP_LEVEL_DEFAULTS)
+        FORM.items(params(containers=containers))
     assert fragment in str(err.value)
