@@ -185,6 +185,7 @@ class Resource(object):
     form = None                 # the resource's ItemForm
     parallel_apply = True       # items may be worked on at the same time
     all_or_nothing = False      # one item failing to read or plan stops every change
+    sequential = False          # each item read, planned and applied before the next is read
 
     def __init__(self, client, check_mode, diff=False, parallel=DEFAULT_PARALLEL):
         self.client = client
@@ -256,12 +257,26 @@ def converge(resource, params):
 
 
 def run_plans(resource, wanted):
-    """Phases after prepare: read and plan (in parallel), check the set, apply in order."""
+    """Phases after prepare: read and plan (in parallel), check the set, apply in order.
+
+    A ``sequential`` resource reads, plans and applies one item before it reads the next (an
+    image may be built FROM the one before it).
+    """
     def read_and_plan(one):
         try:
             return resource.plan(one, resource.read(one)), None
         except Exception as exc:  # pylint: disable=broad-except
             return None, exc
+
+    if resource.sequential:
+        results = []
+        for one in wanted:
+            plan, exc = read_and_plan(one)
+            if plan is None:
+                results.append(_failed_result(one.name, exc, changed=False))
+                continue
+            results.append(_applied(resource, plan))
+        return results
 
     if type(resource).read_all is Resource.read_all:
         planned = resource.map(read_and_plan, wanted)
@@ -282,13 +297,7 @@ def run_plans(resource, wanted):
     outcome = {}
 
     def apply_one(plan):
-        try:
-            extra = resource.apply(plan) if plan.changed and not resource.check_mode else None
-            result = resource.result(plan)
-            result.update(extra or {})
-        except Exception as exc:  # pylint: disable=broad-except
-            result = _failed_result(plan.name, exc, changed=not resource.check_mode)
-        outcome[id(plan)] = result
+        outcome[id(plan)] = _applied(resource, plan)
 
     ordered = resource.order(plans)
     if resource.parallel_apply:
@@ -300,6 +309,18 @@ def run_plans(resource, wanted):
     for one, (plan, exc) in zip(wanted, planned):
         results.append(outcome[id(plan)] if plan is not None else _failed_result(one.name, exc, changed=False))
     return results
+
+
+def _applied(resource, plan):
+    """The result of one plan, carried out unless in check mode (a failure becomes a failed result)."""
+    try:
+        extra = resource.apply(plan) if plan.changed and not resource.check_mode else None
+        result = resource.result(plan)
+        result.update(extra or {})
+    except Exception as exc:  # pylint: disable=broad-except
+        result = _failed_result(plan.name, exc, changed=not resource.check_mode)
+        result.update((key, value) for key, value in getattr(exc, 'details', {}).items() if value is not None)
+    return result
 
 
 def module_result(module, form, results, single_at_top=False):

@@ -21,27 +21,28 @@ import tempfile
 
 from ansible_collections.dockhand.docker.plugins.module_utils.build_context import (
     DockerIgnore,
-    InvalidBuildContext,
     build_digest,
     context_files,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
-from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
-from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
-from ansible_collections.dockhand.docker.plugins.module_utils.plan import checked_plan
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
+from ansible_collections.dockhand.docker.plugins.module_utils.frame import (
+    UNCHANGED,
+    ItemForm,
+    Plan,
+    Resource,
+    preflight_plan,
+)
 from ansible_collections.dockhand.docker.plugins.module_utils.reference import is_image_id, parse_reference
 from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
     RegistryClient,
-    RegistryError,
     find_platform,
     load_credentials,
 )
-from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
 BUILD_DIGEST_LABEL = 'dockhand.build-digest'
 
-# The image module's build options, and the options of one image: items of its `images` take
-# these, with the top level's values (TOP_LEVEL_DEFAULTS unless given) as defaults.
+# The build options of one image (the image's own spec, IMAGE_SPEC, is below the planner).
 BUILD_SPEC = dict(
     context=dict(type='path', required=True),
     dockerfile=dict(type='str', default='Dockerfile'),
@@ -52,20 +53,6 @@ BUILD_SPEC = dict(
     pull=dict(type='bool', default=False),
     platform=dict(type='str'),
 )
-ITEM_SPEC = dict(
-    name=dict(type='str'),
-    state=dict(type='str', choices=['present', 'absent']),
-    source=dict(type='str', choices=['build', 'pull', 'load', 'local']),
-    build=dict(type='dict', options=BUILD_SPEC),
-    rebuild=dict(type='str', choices=['auto', 'always', 'never']),
-    tags=dict(type='list', elements='str'),
-    push=dict(type='bool'),
-    platform=dict(type='str'),
-    archive_path=dict(type='path'),
-    export_path=dict(type='path'),
-    force=dict(type='bool'),
-)
-TOP_LEVEL_DEFAULTS = dict(state='present', rebuild='auto', push=False, force=False)
 _STAGE = re.compile(r'^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)\s*$', re.IGNORECASE)
 _STEP = re.compile(r'^Step (\d+/\d+) : (.*)$')
 
@@ -133,11 +120,8 @@ class BuildSpec(object):
         self.platform = options.get('platform')
         self.nocache = bool(options.get('nocache'))
         self.pull = bool(options.get('pull'))
-        try:
-            self.digest = build_digest(self.context, self.dockerfile, args=self.args, target=self.target,
-                                       labels=self.labels, platform=self.platform)
-        except InvalidBuildContext as exc:
-            raise InvalidValue('build: %s' % exc)
+        self.digest = build_digest(self.context, self.dockerfile, args=self.args, target=self.target,
+                                   labels=self.labels, platform=self.platform)
         if self.target:
             dockerfile = os.path.join(self.context, self.dockerfile)  # join keeps an absolute path as it is
             stages = dockerfile_stages(dockerfile)
@@ -163,92 +147,290 @@ def archive_images(path):
     return ids, tags
 
 
-class ImageManager(object):
-    """Converges one image reference; ``result`` collects what happened."""
+class ImageWanted(object):
+    """One image as asked for, validated: references parsed, build inputs digested, archive read."""
 
-    def __init__(self, client, params, check_mode, warn):
-        self.client = client
-        self.params = params
-        self.check_mode = check_mode
-        self.warn = warn
-        self.changes = ChangeSet()
-        self.actions = []
-        self.build_log = []
-        self.name = self._reference(params['name'], 'name')
-        self.tags = [self._reference(tag, 'tags') for tag in params.get('tags') or []]
+    def __init__(self, item, label):
+        self.item = item
+        self.label = label
+        self.state = item['state']
+        self.ref = self._reference(item['name'], 'name')
+        self.name = str(self.ref) if self.ref else item['name']       # how results name it
+        self.local_name = self.ref.familiar if self.ref else item['name']
+        self.tags = [self._reference(tag, 'tags') for tag in item.get('tags') or []]
+        self.source = item.get('source') or ('build' if item.get('build') else
+                                             'load' if item.get('archive_path') else 'pull')
+        self.build = None
+        self.archive_content = None
+        if self.state == 'absent':
+            return
+        if self.source == 'build':
+            if not item.get('build'):
+                raise InvalidValue('source is build but no build options are given')
+            self.build = BuildSpec(item['build'])
+        elif self.source == 'load':
+            if not item.get('archive_path'):
+                raise InvalidValue('archive_path is required with source: load')
+            self.archive_content = archive_images(item['archive_path'])
+        elif self.source == 'pull' and self.ref is None:
+            raise InvalidValue('name: an image ID cannot be pulled; give a reference such as app:1.0')
+        if item.get('push'):
+            for ref in self.references():
+                if ref is None or ref.tag is None:
+                    raise InvalidValue('push: %s has no tag to push' % (ref.familiar if ref else item['name']))
 
     @staticmethod
     def _reference(text, option):
-        if is_image_id(text) and option == 'name':
+        if option == 'name' and is_image_id(text):
             return None
         try:
             return parse_reference(text)
-        except ValueError as exc:
-            raise InvalidValue('%s: %s' % (option, exc))
+        except InvalidValue as exc:
+            raise InvalidValue('%s: %s' % (option, exc.msg))
+
+    def references(self):
+        """The name and every tag: what is pushed."""
+        return [self.ref] + self.tags
+
+
+class ImageCurrent(object):
+    """What the engine (and, where asked, the registry and the archive file) hold now."""
+
+    def __init__(self, image):
+        self.image = image              # inspect of the image's name, or None
+        self.tag_ids = {}               # tag (familiar) -> the image ID it points to now, or None
+        self.remote = {}                # reference (str) -> the digest its registry holds, or None
+        self.platforms = None           # for a pull: what the registry offers
+        self.missing_from_engine = None  # for a load: image IDs / tags of the archive the engine lacks
+        self.export = None              # for an export: (image IDs, tags) the archive file holds now
 
     @property
-    def local_name(self):
-        return self.name.familiar if self.name else self.params['name']
+    def image_id(self):
+        return (self.image or {}).get('Id')
 
-    def inspect(self, name=None):
-        name = name or self.local_name
+
+def plan_image(wanted, current, platform=None):
+    """The steps that bring one image where it is wanted: ``(actions, steps, changes)``. Pure.
+
+    Steps are ``(kind, argument)``: build, pull, load, tag <ref>, push <ref>, export <path>,
+    remove. A build, pull or load gives a new image, so every tag, push and export after it
+    is due as well.
+    """
+    changes, steps = ChangeSet(), []
+    image_id = current.image_id
+    if wanted.state == 'absent':
+        if image_id is not None:
+            changes.add('exists', image_id, None)
+            steps.append(('remove', None))
+        return steps, changes
+    new_image = False
+    if wanted.source == 'build':
+        label = ((current.image or {}).get('Config') or {}).get('Labels') or {}
+        rebuild = wanted.item.get('rebuild') or 'auto'
+        if current.image is None or rebuild == 'always' or (
+                rebuild == 'auto' and label.get(BUILD_DIGEST_LABEL) != wanted.build.digest):
+            changes.add('build_digest', label.get(BUILD_DIGEST_LABEL), wanted.build.digest)
+            steps.append(('build', None))
+            new_image = True
+    elif wanted.source == 'pull':
+        ref = wanted.ref
+        remote = ref.digest or current.remote.get(str(ref))
+        if remote is None:
+            raise DockerError('%s does not exist in %s' % (ref.familiar, ref.registry))
+        try:
+            match = find_platform(current.platforms or [], platform)
+        except ValueError as exc:
+            raise InvalidValue('platform: %s' % exc)
+        if match is None:
+            raise DockerError('%s has no image for platform %s; the registry offers: %s'
+                              % (ref.familiar, platform, ', '.join(current.platforms or [])))
+        if current.image is None or remote not in _local_digests(ref, current.image):
+            changes.add('pulled', image_id, '%s@%s' % (ref.familiar, remote))
+            steps.append(('pull', None))
+            new_image = True
+    elif wanted.source == 'load':
+        if current.missing_from_engine:
+            changes.add('loaded', None, wanted.item['archive_path'])
+            steps.append(('load', None))
+            new_image = current.image is None or current.missing_from_engine
+    elif current.image is None:
+        raise InvalidValue('image %s is not on the engine (source: local); build, pull or load it first'
+                           % wanted.local_name)
+    for tag in wanted.tags:
+        have = current.tag_ids.get(tag.familiar)
+        if new_image or have != image_id:
+            changes.add('tag %s' % tag.familiar, have, 'the new image' if new_image else image_id)
+            steps.append(('tag', tag))
+    if wanted.item.get('push'):
+        for ref in wanted.references():
+            remote = current.remote.get(str(ref))
+            if new_image or remote is None or remote not in _local_digests(ref, current.image):
+                changes.add('registry %s' % ref.familiar, remote, 'push of %s' % ('the new image' if new_image
+                                                                                 else image_id))
+                steps.append(('push', ref))
+    export = wanted.item.get('export_path')
+    if export:
+        ids, tags = current.export or ([], [])
+        if new_image or image_id is None or ids != [image_id] or wanted.local_name not in tags:
+            changes.add('archive %s' % export, None, 'the new image' if new_image else image_id)
+            steps.append(('export', export))
+    return steps, changes
+
+
+def step_action(kind, argument):
+    """How a step is reported in ``actions``."""
+    words = dict(build='built', pull='pulled', load='loaded', tag='tagged', push='pushed', export='exported',
+                 remove='removed')
+    if kind in ('tag', 'push'):
+        return '%s %s' % (words[kind], argument.familiar)
+    return words[kind]
+
+
+class Images(Resource):
+    """Builds, pulls, loads, tags, pushes, exports and removes images, one item after another
+    (a later image may be built FROM an earlier one)."""
+
+    form = None  # set below, once IMAGE_SPEC exists
+    sequential = True
+
+    def __init__(self, client, check_mode, diff=False, parallel=1):
+        super(Images, self).__init__(client, check_mode, diff=diff, parallel=1)
+        self._platform = None
+
+    def prepare(self, items):
+        wanted = []
+        for label, item in items:
+            try:
+                wanted.append(ImageWanted(item, label))
+            except InvalidValue as exc:
+                raise InvalidValue('%s: %s' % (label, exc.msg))
+        return wanted
+
+    def inspect(self, name):
         return self.client.call_or_none('inspect image %s' % name, 'inspect_image', name)
 
-    # ---- present ----
+    def platform(self, wanted):
+        if wanted.item.get('platform'):
+            return wanted.item['platform']
+        if self._platform is None:
+            version = self.client.version()
+            self._platform = '%s/%s' % (version.get('Os') or 'linux', version.get('Arch') or 'amd64')
+        return self._platform
 
-    def present(self):
-        source = self.params.get('source')
-        build = BuildSpec(self.params['build']) if source == 'build' else None
-        archive = self.params.get('archive_path')
-        if source == 'load':
-            if not archive:
-                raise InvalidValue('archive_path is required with source: load')
-            archive_content = archive_images(archive)
-        image = self.inspect()
-        if source == 'build':
-            image = self._build(build, image)
-        elif source == 'pull':
-            image = self._pull(image)
-        elif source == 'load':
-            image = self._load(archive, archive_content, image)
-        elif image is None:
-            raise InvalidValue('image %s is not on the engine (source: local); build, pull or load it first'
-                               % self.local_name)
-        image_id = (image or {}).get('Id')
-        for tag in self.tags:
-            self._tag(tag, image_id)
-        pushed = []
-        if self.params.get('push'):
-            for ref in [self.name] + self.tags:
-                pushed.append(self._push(ref, image))
-        if self.params.get('export_path'):
-            self._export(self.params['export_path'], image_id)
-        return dict(image=self._facts(image_id), pushed=pushed)
+    def _registry(self, ref, what, *args):
+        return registry_call(ref, self.client.timeout, what, *args)
 
-    def _build(self, build, image):
-        rebuild = self.params.get('rebuild') or 'auto'
-        current = ((image or {}).get('Config') or {}).get('Labels') or {}
-        if image is not None and rebuild == 'never':
-            return image
-        if image is not None and rebuild == 'auto' and current.get(BUILD_DIGEST_LABEL) == build.digest:
-            return image
-        self.changes.add('build_digest', current.get(BUILD_DIGEST_LABEL), build.digest)
-        self.actions.append('built')
-        if self.check_mode:
-            return image
+    def read(self, wanted):
+        current = ImageCurrent(self.inspect(wanted.local_name))
+        if wanted.state == 'absent':
+            return current
+        for tag in wanted.tags:
+            current.tag_ids[tag.familiar] = (self.inspect(tag.familiar) or {}).get('Id')
+        if wanted.source == 'pull':
+            ref = wanted.ref
+            current.platforms = self._registry(ref, 'platforms', ref.repository, ref.digest or ref.tag)
+            if current.platforms is not None and not ref.digest:
+                current.remote[str(ref)] = self._registry(ref, 'manifest_digest', ref.repository, ref.tag)
+        elif wanted.source == 'load':
+            ids, tags = wanted.archive_content
+            current.missing_from_engine = ([image_id for image_id in ids if self.inspect(image_id) is None] +
+                                           [tag for tag in tags if (self.inspect(tag) or {}).get('Id') not in ids])
+        if wanted.item.get('push'):
+            for ref in wanted.references():
+                current.remote[str(ref)] = self._registry(ref, 'manifest_digest', ref.repository, ref.tag)
+        export = wanted.item.get('export_path')
+        if export and os.path.exists(export):
+            try:
+                current.export = archive_images(export)
+            except InvalidValue:
+                current.export = ([], [])
+        return current
+
+    def plan(self, wanted, current):
+        platform = self.platform(wanted) if wanted.state == 'present' and wanted.source == 'pull' else None
+        steps, changes = plan_image(wanted, current, platform)
+        actions = [step_action(kind, argument) for kind, argument in steps]
+        plan = Plan(wanted.name, steps[0][0] if steps else UNCHANGED, changes, body=steps, wanted=wanted,
+                    current=current)
+        plan.actions = actions
+        return plan
+
+    def result(self, plan):
+        wanted, current = plan.wanted, plan.current
+        result = dict(name=wanted.name, changed=plan.changed, actions=plan.actions)
+        if self.diff and plan.changes:
+            result['diff'] = plan.changes.as_diff(wanted.name)
+        image_id = current.image_id
+        if wanted.state == 'absent':
+            result.update(exists=image_id is not None and self.check_mode, id=image_id)
+            return result
+        if wanted.item.get('push'):
+            due = [argument for kind, argument in plan.body if kind == 'push']
+            result['pushed'] = [dict(ref=str(ref), digest=None if ref in due else current.remote.get(str(ref)),
+                                     pushed=ref in due) for ref in wanted.references()]
+        result.update(self.facts(image_id, current.image))
+        return result
+
+    def facts(self, image_id, image):
+        labels = ((image or {}).get('Config') or {}).get('Labels') or {}
+        return dict(id=image_id, exists=image_id is not None, build_digest=labels.get(BUILD_DIGEST_LABEL),
+                    repo_tags=(image or {}).get('RepoTags') or [], repo_digests=(image or {}).get('RepoDigests') or [])
+
+    # ---- apply ----
+
+    def apply(self, plan):
+        wanted, current = plan.wanted, plan.current
+        run = ImageRun(self.client, wanted, current.image)
+        pushed = {}
+        for kind, argument in plan.body:
+            if kind == 'push':
+                pushed[str(argument)] = run.push(argument)
+            else:
+                getattr(run, kind)(argument)
+        if wanted.state == 'present':
+            run.refresh()  # tags and pushes change what inspect reports
+        extra = dict(self.facts(run.image_id, run.image) if wanted.state == 'present' else
+                     dict(exists=False, id=current.image_id))
+        if wanted.item.get('push'):
+            extra['pushed'] = [dict(ref=str(ref), digest=pushed.get(str(ref), current.remote.get(str(ref))),
+                                    pushed=str(ref) in pushed) for ref in wanted.references()]
+        if run.build_log:
+            extra['build_log'] = run.build_log
+        return extra
+
+
+class ImageRun(object):
+    """Carries out the steps of one image's plan against the engine."""
+
+    def __init__(self, client, wanted, image):
+        self.client = client
+        self.wanted = wanted
+        self.image = image
+        self.build_log = []
+
+    @property
+    def image_id(self):
+        return (self.image or {}).get('Id')
+
+    def refresh(self):
+        self.image = self.client.call_or_none('inspect image %s' % self.wanted.local_name, 'inspect_image',
+                                              self.wanted.local_name)
+
+    def build(self, _argument):
+        build, name = self.wanted.build, self.wanted.local_name
         labels = dict(build.labels)
         labels[BUILD_DIGEST_LABEL] = build.digest
         dockerfile = os.path.relpath(os.path.join(build.context, build.dockerfile), build.context)
-        kwargs = dict(dockerfile=dockerfile, tag=self.local_name, buildargs=build.args, labels=labels,
+        kwargs = dict(dockerfile=dockerfile, tag=name, buildargs=build.args, labels=labels,
                       nocache=build.nocache, pull=build.pull, rm=True, forcerm=True, decode=True)
         if build.target:
             kwargs['target'] = build.target
         if build.platform:
             kwargs['platform'] = build.platform
         with context_archive(build.context, build.dockerfile) as archive:
-            self.client.stream('build %s' % self.local_name, 'build', self._read_build, fileobj=archive,
+            self.client.stream('build %s' % name, 'build', self._read_build, fileobj=archive,
                                custom_context=True, **kwargs)
-        return self.inspect()
+        self.refresh()
 
     def _read_build(self, chunk):
         if 'stream' in chunk:
@@ -257,35 +439,28 @@ class ImageManager(object):
             detail = (chunk.get('errorDetail') or {}).get('message') or chunk.get('error')
             steps = [line for line in self.build_log if _STEP.match(line)]
             where = ' at %s' % steps[-1] if steps else ''
-            raise DockerError('build of %s failed%s: %s' % (self.local_name, where, ' '.join(detail.split())),
+            raise DockerError('build of %s failed%s: %s' % (self.wanted.local_name, where,
+                                                            ' '.join(str(detail).split())),
                               build_log=self.build_log)
 
-    def _tag(self, ref, image_id):
-        existing = self.inspect(ref.familiar)
-        if existing is not None and existing.get('Id') == image_id:
-            return
-        self.changes.add('tag %s' % ref.familiar, (existing or {}).get('Id'), image_id)
-        self.actions.append('tagged %s' % ref.familiar)
-        if not self.check_mode:
-            self.client.call('tag %s' % ref.familiar, 'tag', image_id, ref.familiar_name, ref.tag, force=True)
+    def pull(self, _argument):
+        ref = self.wanted.ref
+        self.client.stream('pull %s' % ref.familiar, 'pull', _stream_errors('pull of %s' % ref.familiar),
+                           ref.familiar_name, tag=ref.digest or ref.tag, platform=self.wanted.item.get('platform'),
+                           stream=True, decode=True)
+        self.refresh()
 
-    # ---- registry side ----
+    def load(self, _argument):
+        archive = self.wanted.item['archive_path']
+        with open(archive, 'rb') as handle:
+            self.client.stream('load %s' % archive, 'load_image', _stream_errors('load of %s' % archive), handle)
+        self.refresh()
 
-    def _registry_call(self, ref, what, *args):
-        return registry_call(ref, self.params.get('timeout'), what, *args)
+    def tag(self, ref):
+        self.client.call('tag %s' % ref.familiar, 'tag', self.image_id, ref.familiar_name, ref.tag, force=True)
 
-    def _push(self, ref, image):
-        if ref.tag is None:
-            raise InvalidValue('push: %s has no tag to push' % ref.familiar)
-        image_id = (image or {}).get('Id')
-        remote = self._registry_call(ref, 'manifest_digest', ref.repository, ref.tag)
-        local = _local_digests(ref, image)
-        if remote is not None and remote in local:
-            return dict(ref=str(ref), digest=remote, pushed=False)
-        self.changes.add('registry %s' % ref.familiar, remote, 'push of %s' % image_id)
-        self.actions.append('pushed %s' % ref.familiar)
-        if self.check_mode:
-            return dict(ref=str(ref), digest=None, pushed=True)
+    def push(self, ref):
+        """Push ``ref`` and check that its registry now holds what the engine says it pushed."""
         reported = []
         check = _stream_errors('push of %s' % ref.familiar)
 
@@ -296,148 +471,61 @@ class ImageManager(object):
                 reported.append(aux['Digest'])
         self.client.stream('push %s' % ref.familiar, 'push', read, ref.familiar_name, tag=ref.tag, stream=True,
                            decode=True)
-        after = self._registry_call(ref, 'manifest_digest', ref.repository, ref.tag)
+        after = registry_call(ref, self.client.timeout, 'manifest_digest', ref.repository, ref.tag)
         if not reported or after != reported[-1]:
             raise DockerError('push of %s could not be verified: the engine reported %s but %s now holds %s'
                               % (ref.familiar, reported[-1] if reported else 'no digest', ref.registry, after))
-        return dict(ref=str(ref), digest=after, pushed=True)
+        return after
 
-    def _platform(self):
-        wanted = self.params.get('platform')
-        if wanted:
-            return wanted
-        version = self.client.version()
-        return '%s/%s' % (version.get('Os') or 'linux', version.get('Arch') or 'amd64')
+    def export(self, path):
+        write_stream_atomically(path, lambda out: self.client.stream(
+            'save %s' % self.wanted.local_name, 'get_image', out.write, self.wanted.local_name))
 
-    def _pull(self, image):
-        ref = self.name
-        if ref is None:
-            raise InvalidValue('name: an image ID cannot be pulled; give a reference such as app:1.0')
-        platform = self._platform()
-        available = self._registry_call(ref, 'platforms', ref.repository, ref.digest or ref.tag)
-        if available is None:
-            raise DockerError('%s does not exist in %s' % (ref.familiar, ref.registry))
-        try:
-            match = find_platform(available, platform)
-        except ValueError as exc:
-            raise InvalidValue('platform: %s' % exc)
-        if match is None:
-            raise DockerError('%s has no image for platform %s; the registry offers: %s'
-                              % (ref.familiar, platform, ', '.join(available)))
-        remote = ref.digest or self._registry_call(ref, 'manifest_digest', ref.repository, ref.tag)
-        if image is not None and remote in _local_digests(ref, image):
-            return image
-        self.changes.add('pulled', (image or {}).get('Id'), '%s@%s' % (ref.familiar, remote))
-        self.actions.append('pulled')
-        if self.check_mode:
-            return image
-        self.client.stream('pull %s' % ref.familiar, 'pull', _stream_errors('pull of %s' % ref.familiar),
-                           ref.familiar_name, tag=ref.digest or ref.tag, platform=self.params.get('platform'),
-                           stream=True, decode=True)
-        return self.inspect()
-
-    # ---- archives ----
-
-    def _load(self, archive, archive_content, image):
-        ids, tags = archive_content
-        missing = [image_id for image_id in ids if self.inspect(image_id) is None]
-        untagged = [tag for tag in tags if (self.inspect(tag) or {}).get('Id') not in ids]
-        if not missing and not untagged:
-            return image if image is not None else self.inspect()
-        self.changes.add('loaded', None, archive)
-        self.actions.append('loaded')
-        if self.check_mode:
-            return image
-        with open(archive, 'rb') as handle:
-            self.client.stream('load %s' % archive, 'load_image', _stream_errors('load of %s' % archive), handle)
-        return self.inspect()
-
-    def _export(self, path, image_id):
-        if image_id is None:  # check mode, before a build
-            self.actions.append('exported')
-            return
-        if os.path.exists(path):
-            try:
-                ids, tags = archive_images(path)
-            except InvalidValue:
-                ids, tags = [], []
-            if ids == [image_id] and self.local_name in tags:
-                return
-        self.changes.add('archive %s' % path, None, image_id)
-        self.actions.append('exported')
-        if self.check_mode:
-            return
-        directory = os.path.dirname(os.path.abspath(path))
-        handle, temp = tempfile.mkstemp(prefix='.dockhand-save-', dir=directory)
-        try:
-            with os.fdopen(handle, 'wb') as out:
-                self.client.stream('save %s' % self.local_name, 'get_image', out.write, self.local_name)
-            os.chmod(temp, 0o644)
-            shutil.move(temp, path)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
-
-    # ---- absent ----
-
-    def absent(self):
-        image = self.inspect()
-        if image is None:
-            return dict(image=dict(name=self._display_name(), exists=False))
-        self.changes.add('exists', image['Id'], None)
-        self.actions.append('removed')
-        if not self.check_mode:
-            self.client.call('remove image %s' % self.local_name, 'remove_image', self.local_name,
-                             force=bool(self.params.get('force')))
-        return dict(image=dict(name=self._display_name(), id=image['Id'], exists=self.check_mode))
-
-    def _display_name(self):
-        return str(self.name) if self.name else self.params['name']
-
-    def _facts(self, image_id):
-        image = self.inspect(image_id) if image_id and not self.check_mode else None
-        labels = ((image or {}).get('Config') or {}).get('Labels') or {}
-        return dict(name=self._display_name(), id=image_id, exists=image_id is not None,
-                    build_digest=labels.get(BUILD_DIGEST_LABEL), repo_tags=(image or {}).get('RepoTags') or [],
-                    repo_digests=(image or {}).get('RepoDigests') or [])
+    def remove(self, _argument):
+        self.client.call('remove image %s' % self.wanted.local_name, 'remove_image', self.wanted.local_name,
+                         force=bool(self.wanted.item.get('force')))
 
 
-def converge_item(client, params, check_mode, warn):
-    """One image of the image module; ``params`` are its parameters overlaid with the item.
+def write_stream_atomically(path, write):
+    """Until the one atomic writer lands: ``write(stream)`` into a temporary file, then rename it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temp = tempfile.mkstemp(prefix='.dockhand-save-', dir=directory)
+    try:
+        with os.fdopen(handle, 'wb') as out:
+            write(out)
+        os.chmod(temp, 0o644)
+        shutil.move(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
 
-    Returns ``(result, changes)``: the item's result and the :class:`ChangeSet` for diff mode.
-    """
-    params = dict(params)
-    if params.get('source') is None:
-        params['source'] = 'build' if params.get('build') else ('load' if params.get('archive_path') else 'pull')
-    if params['source'] == 'build' and not params.get('build'):
-        raise InvalidValue('%s: source is build but no build options are given' % params['name'])
-    manager = ImageManager(client, params, check_mode, warn)
-    result = manager.absent() if params['state'] == 'absent' else manager.present()
-    if not params.get('push'):
-        result.pop('pushed', None)
-    result.update(changed=bool(manager.actions), actions=manager.actions)
-    if manager.build_log:
-        result['build_log'] = manager.build_log
-    return result, manager.changes
+
+IMAGE_SPEC = dict(
+    name=dict(type='str'),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    source=dict(type='str', choices=['build', 'pull', 'load', 'local']),
+    build=dict(type='dict', options=BUILD_SPEC),
+    rebuild=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
+    tags=dict(type='list', elements='str'),
+    push=dict(type='bool', default=False),
+    platform=dict(type='str'),
+    archive_path=dict(type='path'),
+    export_path=dict(type='path'),
+    force=dict(type='bool', default=False),
+)
+FORM = ItemForm(IMAGE_SPEC, 'images', 'image')
+Images.form = FORM
 
 
 def plan_items(client, items):
-    """What the image module would do with ``images: items``, in check mode: nothing changes.
-
-    For a preflight read (see :mod:`plan`). Nothing is built, tagged or pushed; the registries
-    are asked what they hold, with the credentials stored on the host. ``in_sync`` is true only
-    when no image would change and no warning is due; ``actions`` has each image's actions and
-    ``pushed`` the references checked in their registries, with the digests found there.
-    """
-    def work():
-        warnings = []
-        planned = [converge_item(client, item, True, warnings.append)[0]
-                   for _name, item in merge_items(dict(images=items), ITEM_SPEC, 'images', TOP_LEVEL_DEFAULTS)]
-        return dict(in_sync=not warnings and not any(item['changed'] for item in planned),
-                    actions=dict((item['image']['name'], item['actions']) for item in planned),
-                    pushed=[push for item in planned for push in item.get('pushed', [])])
-    return checked_plan(items, 'items_digest', work, actions={}, pushed=[])
+    """What the image module would do with ``images: items``, in check mode (a preflight read, see
+    :mod:`plan`): nothing is built, tagged or pushed; registries are asked what they hold, with the
+    credentials stored on the host. ``actions`` has each image's actions and ``pushed`` the
+    references checked in their registries, with the digests found there."""
+    def summary(results):
+        return dict(actions=dict((result['name'], result['actions']) for result in results),
+                    pushed=[push for result in results for push in result.get('pushed', [])])
+    return preflight_plan(Images, client, items, summary)
 
 
 def _local_digests(ref, image):
@@ -457,10 +545,7 @@ def registry_call(ref, timeout, what, *args):
     """Call RegistryClient.<what> for the registry of ``ref``, with the user's stored credentials."""
     credentials = load_credentials(ref.registry) or (None, None)
     registry = RegistryClient(ref.registry, username=credentials[0], password=credentials[1], timeout=timeout or 60)
-    try:
-        return getattr(registry, what)(*args)
-    except RegistryError as exc:
-        raise DockerError(exc.msg)
+    return getattr(registry, what)(*args)
 
 
 def image_facts(client, name, with_registry=False, timeout=None):

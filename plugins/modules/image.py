@@ -234,45 +234,19 @@ build_log:
   elements: str
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils.images import (
-    ITEM_SPEC,
-    TOP_LEVEL_DEFAULTS,
-    converge_item,
-)
-from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
+from ansible_collections.dockhand.docker.plugins.module_utils.frame import converge, module_result
+from ansible_collections.dockhand.docker.plugins.module_utils.images import FORM, Images
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 
 
-def converge(module):
-    results = []
-    for _name, item in merge_items(module.params, ITEM_SPEC, 'images', TOP_LEVEL_DEFAULTS):
-        result, changes = converge_item(module.client, dict(module.params, **item), module.check_mode, module.warn)
-        results.append(module.diff_if_wanted(result, changes, result['image']['name']))
-    if module.params['images'] is None:
-        return results[0]
-    output = dict(changed=any(result['changed'] for result in results), images=results)
-    if module._diff:
-        output['diff'] = [result.pop('diff') for result in results if 'diff' in result]
-    return output
+def run(module):
+    images = Images(module.client, module.check_mode, diff=module._diff)
+    return module_result(module, FORM, converge(images, module.params), single_at_top=True)
 
 
 def main():
-    spec = dict(ITEM_SPEC)
-    spec.update(
-        images=dict(type='list', elements='dict'),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        rebuild=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
-        push=dict(type='bool', default=False),
-        force=dict(type='bool', default=False),
-    )
-    module = DockhandModule(
-        argument_spec=spec,
-        supports_check_mode=True,
-        mutually_exclusive=[('name', 'images')],
-        required_one_of=[('name', 'images')],
-        required_if=[('source', 'load', ['archive_path'])],
-    )
-    module.run(converge)
+    module = DockhandModule(**FORM.module_kwargs(required_if=[('source', 'load', ['archive_path'])]))
+    module.run(run)
 
 
 if __name__ == '__main__':
