@@ -39,6 +39,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
     find_platform,
     load_credentials,
 )
+from ansible_collections.dockhand.docker.plugins.module_utils.secrets import masked_mapping
 
 BUILD_DIGEST_LABEL = 'dockhand.build-digest'
 
@@ -585,3 +586,19 @@ def _stream_errors(what):
             detail = (chunk.get('errorDetail') or {}).get('message') or chunk.get('error')
             raise DockerError('%s failed: %s' % (what, ' '.join(str(detail).split())))
     return check
+
+
+def masked_item(item):
+    """An image item (or the top level) with the values of secret-looking build args masked."""
+    if not isinstance(item, dict) or not isinstance(item.get('build'), dict) \
+            or not isinstance(item['build'].get('args'), dict):
+        return item
+    return dict(item, build=dict(item['build'], args=masked_mapping(item['build']['args'])))
+
+
+def masked_params(params):
+    """The image module's parameters as they may be shown (invocation, log)."""
+    masked = masked_item(params)
+    if isinstance(params.get('images'), list):
+        masked['images'] = [masked_item(item) for item in params['images']]
+    return masked

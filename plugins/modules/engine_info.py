@@ -351,10 +351,9 @@ version:
   type: dict
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils.containers import plan_items as plan_container_items
+from ansible_collections.dockhand.docker.plugins.module_utils import containers, images
 from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import plan_options
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts
-from ansible_collections.dockhand.docker.plugins.module_utils.images import plan_items as plan_image_items
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import read_swarm
 
@@ -368,16 +367,25 @@ def gather(module):
     if module.params['plan_daemon_config'] is not None:
         result['daemon_config_plan'] = plan_options(module.params['plan_daemon_config'])
     if module.params['plan_images'] is not None:
-        result['images_plan'] = plan_image_items(client, module.params['plan_images'])
+        result['images_plan'] = images.plan_items(client, module.params['plan_images'])
     if module.params['plan_containers'] is not None:
-        result['containers_plan'] = plan_container_items(client, module.params['plan_containers'])
+        result['containers_plan'] = containers.plan_items(client, module.params['plan_containers'])
     if module.params['raw']:
         result.update(info=info, version=version)
     return result
 
 
+def masked_params(params):
+    """The items the plans are given, with their secrets masked (env values, build args)."""
+    masked = dict(params)
+    for option, masked_item in (('plan_containers', containers.masked_item), ('plan_images', images.masked_item)):
+        if isinstance(params.get(option), list):
+            masked[option] = [masked_item(item) for item in params[option]]
+    return masked
+
+
 def main():
-    module = DockhandModule(argument_spec=dict(raw=dict(type='bool', default=False),
+    module = DockhandModule(masked_params=masked_params, argument_spec=dict(raw=dict(type='bool', default=False),
                                                swarm_info=dict(type='bool', default=False),
                                                plan_daemon_config=dict(type='dict'),
                                                plan_images=dict(type='list', elements='dict'),

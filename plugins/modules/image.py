@@ -235,7 +235,7 @@ build_log:
 '''
 
 from ansible_collections.dockhand.docker.plugins.module_utils.frame import converge, module_result
-from ansible_collections.dockhand.docker.plugins.module_utils.images import FORM, Images
+from ansible_collections.dockhand.docker.plugins.module_utils.images import FORM, Images, masked_params
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 
 
@@ -245,7 +245,8 @@ def run(module):
 
 
 def main():
-    module = DockhandModule(**FORM.module_kwargs(required_if=[('source', 'load', ['archive_path'])]))
+    module = DockhandModule(masked_params=masked_params,
+                            **FORM.module_kwargs(required_if=[('source', 'load', ['archive_path'])]))
     module.run(run)
 
 
