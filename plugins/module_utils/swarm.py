@@ -17,6 +17,7 @@ import re
 
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts as local_swarm_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+from ansible_collections.dockhand.docker.plugins.module_utils.fields import Field, table_spec
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue, format_duration, parse_duration
 
 # What a manager answers while its swarm has no leader (the majority of managers is lost).
@@ -127,7 +128,7 @@ def trust_root_digest(trust_root_pem):
 # ---- cluster settings: one table drives the argument spec, the comparison and the API spec ----
 
 def _positive_int(name, minimum):
-    def parse(value):
+    def parse(value, ctx=None):
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise InvalidValue('%s: %r must be a whole number of at least %d' % (name, value, minimum))
         return value
@@ -135,10 +136,10 @@ def _positive_int(name, minimum):
 
 
 def _duration(name):
-    return lambda value: parse_duration(value, name)
+    return lambda value, ctx=None: parse_duration(value, name)
 
 
-def _external_cas(value):
+def _external_cas(value, ctx=None):
     cas = []
     for index, entry in enumerate(value):
         if not entry.get('url'):
@@ -148,7 +149,7 @@ def _external_cas(value):
     return cas
 
 
-def _comparable_cas(cas):
+def _comparable_cas(cas, ctx=None):
     return [dict(Protocol=ca.get('Protocol') or 'cfssl', URL=ca.get('URL'), CACert=(ca.get('CACert') or '').strip(),
                  Options=ca.get('Options') or {}) for ca in (cas or [])]
 
@@ -158,49 +159,28 @@ def _show_cas(cas):
                  if ca['CACert'] else '', options=ca['Options']) for ca in _comparable_cas(cas)]
 
 
-class SwarmSetting(object):
-    """One cluster setting: its option, where it lives in the swarm spec, and its conversions."""
-
-    def __init__(self, option, path, spec, parse, show=None, normalise=None):
-        self.option = option
-        self.path = path                    # keys under the swarm's Spec
-        self.spec = spec                    # argument spec entry
-        self.parse = parse                  # user value -> API value (raises InvalidValue)
-        self.show = show or (lambda value: value)            # API value -> what the user writes
-        self.normalise = normalise or (lambda value: value)  # API value as read -> comparable
-
-    def current(self, spec):
-        value = spec
-        for key in self.path:
-            value = (value or {}).get(key)
-        return self.normalise(value)
-
-    def put(self, spec, value):
-        section = spec
-        for key in self.path[:-1]:
-            section = section.setdefault(key, {})
-        section[self.path[-1]] = value
+def _as_bool(value, ctx=None):
+    return bool(value)
 
 
+# One Field per cluster setting; the path is under the swarm's Spec.
 SETTINGS = (
-    SwarmSetting('cert_expiry', ('CAConfig', 'NodeCertExpiry'), dict(type='str'), _duration('cert_expiry'),
-                 show=format_duration),
-    SwarmSetting('external_ca', ('CAConfig', 'ExternalCAs'),
-                 dict(type='list', elements='dict', options=dict(
-                     protocol=dict(type='str', default='cfssl', choices=['cfssl']),
-                     url=dict(type='str', required=True),
-                     ca_cert=dict(type='str'),
-                     options=dict(type='dict'))),
-                 _external_cas, show=_show_cas, normalise=_comparable_cas),
-    SwarmSetting('autolock', ('EncryptionConfig', 'AutoLockManagers'), dict(type='bool'), bool, normalise=bool),
-    SwarmSetting('task_history_limit', ('Orchestration', 'TaskHistoryRetentionLimit'), dict(type='int'),
-                 _positive_int('task_history_limit', 0)),
-    SwarmSetting('dispatcher_heartbeat', ('Dispatcher', 'HeartbeatPeriod'), dict(type='str'),
-                 _duration('dispatcher_heartbeat'), show=format_duration),
-    SwarmSetting('election_tick', ('Raft', 'ElectionTick'), dict(type='int'), _positive_int('election_tick', 2)),
-    SwarmSetting('heartbeat_tick', ('Raft', 'HeartbeatTick'), dict(type='int'), _positive_int('heartbeat_tick', 1)),
-    SwarmSetting('snapshot_interval', ('Raft', 'SnapshotInterval'), dict(type='int'),
-                 _positive_int('snapshot_interval', 1)),
+    Field('cert_expiry', dict(type='str'), ('CAConfig', 'NodeCertExpiry'), _duration('cert_expiry'),
+          show=format_duration),
+    Field('external_ca', dict(type='list', elements='dict', options=dict(
+        protocol=dict(type='str', default='cfssl', choices=['cfssl']),
+        url=dict(type='str', required=True),
+        ca_cert=dict(type='str'),
+        options=dict(type='dict'))),
+        ('CAConfig', 'ExternalCAs'), _external_cas, show=_show_cas, normalise=_comparable_cas),
+    Field('autolock', dict(type='bool'), ('EncryptionConfig', 'AutoLockManagers'), _as_bool, normalise=_as_bool),
+    Field('task_history_limit', dict(type='int'), ('Orchestration', 'TaskHistoryRetentionLimit'),
+          _positive_int('task_history_limit', 0)),
+    Field('dispatcher_heartbeat', dict(type='str'), ('Dispatcher', 'HeartbeatPeriod'),
+          _duration('dispatcher_heartbeat'), show=format_duration),
+    Field('election_tick', dict(type='int'), ('Raft', 'ElectionTick'), _positive_int('election_tick', 2)),
+    Field('heartbeat_tick', dict(type='int'), ('Raft', 'HeartbeatTick'), _positive_int('heartbeat_tick', 1)),
+    Field('snapshot_interval', dict(type='int'), ('Raft', 'SnapshotInterval'), _positive_int('snapshot_interval', 1)),
 )
 
 # Fixed when the swarm is created: top-level fields of GET /swarm, not part of its spec.
@@ -208,15 +188,15 @@ INIT_ONLY = (('default_addr_pool', 'DefaultAddrPool'), ('subnet_size', 'SubnetSi
 
 
 def settings_argspec():
-    return dict((setting.option, dict(setting.spec)) for setting in SETTINGS)
+    return table_spec(SETTINGS)
 
 
 def wanted_settings(params):
     """{option: API value} for every setting given; raises InvalidValue before anything is touched."""
     wanted = {}
     for setting in SETTINGS:
-        if params.get(setting.option) is not None:
-            wanted[setting.option] = setting.parse(params[setting.option])
+        if params.get(setting.name) is not None:
+            wanted[setting.name] = setting.parse(params[setting.name], None)
     cert, key = params.get('signing_ca_cert'), params.get('signing_ca_key')
     if bool(cert) != bool(key):
         raise InvalidValue('signing_ca_cert and signing_ca_key go together: give both (PEM) or neither')
@@ -231,13 +211,13 @@ def plan_settings(current_spec, wanted, changes, trust_root=None, signing_ca=Non
     """
     spec = copy.deepcopy(current_spec or {})
     for setting in SETTINGS:
-        if setting.option not in wanted:
+        if setting.name not in wanted:
             continue
         before = setting.current(spec)
-        after = setting.normalise(wanted[setting.option])
+        after = setting.normalise(wanted[setting.name], None)
         if before != after:
-            changes.add(setting.option, setting.show(before), setting.show(after))
-            setting.put(spec, wanted[setting.option])
+            changes.add(setting.name, setting.show(before), setting.show(after))
+            setting.put(spec, wanted[setting.name])
     raft = spec.get('Raft') or {}
     if raft.get('ElectionTick') and raft.get('HeartbeatTick') and raft['ElectionTick'] <= raft['HeartbeatTick']:
         raise InvalidValue('election_tick (%d) must be larger than heartbeat_tick (%d)'

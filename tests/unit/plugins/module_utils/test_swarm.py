@@ -155,7 +155,7 @@ def test_trust_root_digest_differs_between_pems():
 
 def test_settings_argspec_has_every_setting():
     argspec = settings_argspec()
-    assert set(argspec) == set(setting.option for setting in SETTINGS)
+    assert set(argspec) == set(setting.name for setting in SETTINGS)
     assert argspec["election_tick"] == {"type": "int"}
     assert argspec["external_ca"]["options"]["url"]["required"] is True
     argspec["election_tick"]["type"] = "str"
