@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.dockhand.docker.plugins.module_utils.secrets import masked_mapping
 from ansible_collections.dockhand.docker.plugins.module_utils.units import format_cpus, format_size
 
 # Go's zero time: what the engine reports for "never started" / "never finished".
@@ -122,7 +123,7 @@ def addresses_facts(inspect):
     return dict((name, (settings or {}).get('IPAddress') or None) for name, settings in networks.items())
 
 
-def container_facts(inspect):
+def container_facts(inspect, secret_env=()):
     """The facts of one container from its inspect dict (see container_info's RETURN)."""
     state = inspect.get('State') or {}
     config = inspect.get('Config') or {}
@@ -156,12 +157,12 @@ def container_facts(inspect):
         restart_retries=restart.get('MaximumRetryCount') or 0,
         limits=limits_facts(host_config),
         log_driver=log_config.get('Type'),
-        log_options=dict(log_config.get('Config') or {}),
+        log_options=masked_mapping(dict(log_config.get('Config') or {})),
         addresses=addresses_facts(inspect),
         ports=ports_facts(inspect),
         mounts=mounts_facts(inspect),
         labels=dict(config.get('Labels') or {}),
-        env=_env_dict(config.get('Env')),
+        env=masked_mapping(_env_dict(config.get('Env')), secret_env),
     )
 
 

@@ -46,6 +46,13 @@ options:
         and a warning says why.
     type: int
     default: 0
+  secret_env:
+    description:
+      - Names of environment variables whose values are secrets, besides those whose name contains
+        C(PASSWORD), C(PASSWD), C(TOKEN), C(SECRET) or C(KEY) (in any case): their values are
+        shown as C(********) in RV(containers[].env).
+    type: list
+    elements: str
   processes:
     description:
       - Also return the processes running in each running container, as C(docker top) shows them
@@ -234,7 +241,7 @@ containers:
       type: str
       sample: json-file
     log_options:
-      description: The logging driver's options, as strings.
+      description: The logging driver's options, as strings; credentials (C(splunk-token) and the like) shown as C(********).
       type: dict
       sample: {max-size: 10m}
     addresses:
@@ -260,7 +267,9 @@ containers:
       description: The container's labels (including those from its image).
       type: dict
     env:
-      description: The environment variables the container starts with (including those from its image).
+      description:
+        - The environment variables the container starts with (including those from its image).
+        - Values of secret-looking variables (see O(secret_env)) are shown as C(********).
       type: dict
       sample: {PATH: /usr/bin:/bin}
     stdout_lines:
@@ -288,7 +297,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.container_facts im
     container_facts,
     missing_container_facts,
 )
-from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.module import (
     asked_names,
     name_or_names_module,
@@ -350,9 +359,9 @@ def gather(module):
     names = asked_names(params)
     for name in names:
         if not name or not name.strip():
-            raise DockerError('container names must not be empty')
+            raise InvalidValue('container names must not be empty')
     if params['logs_tail'] < 0:
-        raise DockerError('logs_tail must be 0 (no logs) or a positive number of lines, not %d'
+        raise InvalidValue('logs_tail must be 0 (no logs) or a positive number of lines, not %d'
                           % params['logs_tail'])
     containers = []
     for name in names:
@@ -360,7 +369,7 @@ def gather(module):
         if inspect is None:
             containers.append(missing_container_facts(name))
             continue
-        facts = container_facts(inspect)
+        facts = container_facts(inspect, params['secret_env'] or ())
         if params['logs_tail']:
             facts['stdout_lines'], facts['stderr_lines'] = read_logs(module, facts, params['logs_tail'])
         if params['processes']:
@@ -373,6 +382,7 @@ def main():
     module = name_or_names_module(dict(
         logs_tail=dict(type='int', default=0),
         processes=dict(type='bool', default=False),
+        secret_env=dict(type='list', elements='str', no_log=False),
     ))
     module.run(gather)
 
