@@ -337,7 +337,7 @@ class Containers(Resource):
         """Pull what is missing (or always pulled) once every item is valid; never in check mode."""
         pulled = {}
         for one in wanted:
-            if one.image is None or one.image_inspect is not None or self.check_mode:
+            if one.image is None or one.image_inspect is not None or one.state == 'absent' or self.check_mode:
                 continue
             if one.image not in pulled:
                 ref = parse_reference(one.image)
@@ -411,14 +411,16 @@ class Containers(Resource):
             if start:
                 client.call('start container %s' % name, 'start', new_id)
         except DockerError as exc:
-            self._put_back(current, new_id, was_running)
+            try:
+                self._put_back(name, current, new_id, was_running)
+            except DockerError as again:
+                raise DockerError('%s; putting the old container back failed too: %s' % (exc.msg, again.msg))
             raise DockerError('%s; the old container was put back%s'
                               % (exc.msg, ' and started again' if was_running else ''))
         client.call('remove the old container %s' % name, 'remove_container', current['Id'], force=True)
         return new_id
 
-    def _put_back(self, current, new_id, was_running):
-        name = current['Name'].lstrip('/')
+    def _put_back(self, name, current, new_id, was_running):
         self.client.call('remove the new container %s' % name, 'remove_container', new_id, force=True)
         self.client.call('rename container %s back' % name, 'rename', current['Id'], name)
         if was_running:

@@ -1,0 +1,176 @@
+"""A stand-in for EngineClient in unit tests of the resources' prepare and apply steps.
+
+It answers reads from what a test gives it (recorded inspect answers, see engine_fixtures),
+records every call, and counts the calls that would change something (``writes``), so a test
+can assert that bad input changed nothing and that a change happened in the right order.
+"""
+import copy
+import itertools
+
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+
+# SDK methods (and client helpers) that change the engine.
+WRITES = frozenset((
+    'create_container_from_config', 'start', 'stop', 'restart', 'remove_container', 'rename', 'pull',
+    'connect_container_to_network', 'post_json', 'build', 'tag', 'push', 'load_image', 'get_image',
+    'remove_image', 'update_node', 'remove_node', 'init_swarm', 'join_swarm', 'leave_swarm', 'update_swarm',
+    'unlock_swarm',
+))
+
+
+class FakeClient(object):
+    docker_host = 'unix:///var/run/docker.sock'
+    timeout = 60
+    api_version = '1.41'
+    sdk_version = '7.1.0'
+
+    def __init__(self, containers=None, images=None, info=None, version=None, nodes=None, fail=None,
+                 stream_chunks=None):
+        self.containers = copy.deepcopy(containers or {})   # name -> inspect
+        self.images = copy.deepcopy(images or {})           # reference or ID -> inspect
+        self._info = info or {'NCPU': 2, 'LoggingDriver': 'json-file',
+                              'Plugins': {'Log': ['json-file', 'local', 'syslog']}}
+        self._version = version or {'Os': 'linux', 'Arch': 'amd64', 'ApiVersion': '1.41'}
+        self.nodes = copy.deepcopy(nodes or [])
+        self.fail = dict(fail or {})       # method -> DockerError to raise, once
+        self.stream_chunks = stream_chunks or {}
+        self.calls = []
+        self._ids = itertools.count(1)
+
+    # ---- what modules call ----
+
+    def info(self):
+        self.calls.append(('info',))
+        return copy.deepcopy(self._info)
+
+    def version(self):
+        self.calls.append(('version',))
+        return copy.deepcopy(self._version)
+
+    def call(self, action, method, *args, **kwargs):
+        self.calls.append((method,) + args)
+        if method in self.fail:
+            raise self.fail.pop(method)
+        result = getattr(self, '_' + method)(*args, **kwargs)
+        if result is None and method.startswith('inspect'):
+            raise DockerError('Docker engine failed to %s: not found (HTTP 404)' % action, status_code=404)
+        return result
+
+    def call_or_none(self, action, method, *args, **kwargs):
+        try:
+            return self.call(action, method, *args, **kwargs)
+        except DockerError as exc:
+            if exc.details.get('status_code') == 404:
+                return None
+            raise
+
+    def post_json(self, action, path, path_args, body):
+        self.calls.append(('post_json', path) + tuple(path_args) + (body,))
+        if 'post_json' in self.fail:
+            raise self.fail.pop('post_json')
+        container = self._by_id(path_args[0])
+        container['HostConfig'].update(body)
+        return {}
+
+    def stream(self, action, method, consume, *args, **kwargs):
+        self.calls.append((method,) + args)
+        if method in self.fail:
+            raise self.fail.pop(method)
+        for chunk in self.stream_chunks.get(method, []):
+            consume(chunk)
+        getattr(self, '_' + method, lambda *a, **k: None)(*args, **kwargs)
+
+    # ---- bookkeeping ----
+
+    @property
+    def writes(self):
+        return [call for call in self.calls if call[0] in WRITES]
+
+    def methods(self):
+        return [call[0] for call in self.calls]
+
+    def _by_id(self, ident):
+        for name, container in self.containers.items():
+            if container.get('Id') == ident or name == ident:
+                return container
+        raise DockerError('no such container %s' % ident, status_code=404)
+
+    # ---- containers ----
+
+    def _inspect_container(self, name):
+        found = self.containers.get(name)
+        if found is None:
+            found = next((c for c in self.containers.values() if c.get('Id') == name), None)
+        return copy.deepcopy(found)
+
+    def _create_container_from_config(self, body, name):
+        ident = 'new%d' % next(self._ids)
+        host = dict(body.get('HostConfig') or {})
+        config = dict((key, value) for key, value in body.items() if key not in ('HostConfig', 'NetworkingConfig'))
+        self.containers[name] = {'Id': ident, 'Name': '/' + name, 'Image': self.images.get(body['Image'], {}).get('Id'),
+                                 'Config': config, 'HostConfig': host, 'State': {'Running': False}}
+        return {'Id': ident}
+
+    def _start(self, ident):
+        self._by_id(ident)['State'] = {'Running': True, 'Status': 'running'}
+
+    def _stop(self, ident, timeout=None):
+        self._by_id(ident)['State'] = {'Running': False, 'Status': 'exited'}
+
+    def _restart(self, ident, timeout=None):
+        self._start(ident)
+
+    def _rename(self, ident, new_name):
+        for name, container in list(self.containers.items()):
+            if container.get('Id') == ident:
+                del self.containers[name]
+                container['Name'] = '/' + new_name
+                self.containers[new_name] = container
+                return None
+        raise DockerError('no such container %s' % ident)
+
+    def _remove_container(self, ident, force=False):
+        for name, container in list(self.containers.items()):
+            if container.get('Id') == ident:
+                del self.containers[name]
+                return None
+        raise DockerError('no such container %s' % ident)
+
+    def _connect_container_to_network(self, ident, network, **kwargs):
+        return None
+
+    # ---- images ----
+
+    def _inspect_image(self, name):
+        return copy.deepcopy(self.images.get(name))
+
+    def _pull(self, name, tag=None, **kwargs):
+        reference = '%s:%s' % (name, tag) if tag else name
+        self.images.setdefault(reference, {'Id': 'sha256:pulled', 'RepoDigests': []})
+
+    def _tag(self, image_id, repository, tag=None, force=False):
+        image = next((image for image in self.images.values() if image.get('Id') == image_id), {'Id': image_id})
+        self.images['%s:%s' % (repository, tag) if tag else repository] = image
+
+    def _remove_image(self, name, force=False):
+        self.images.pop(name, None)
+
+    def _history(self, image_id):
+        return []
+
+    # ---- swarm nodes ----
+
+    def _nodes(self):
+        return copy.deepcopy(self.nodes)
+
+    def _inspect_node(self, node_id):
+        return copy.deepcopy(next((node for node in self.nodes if node['ID'] == node_id), None))
+
+    def _update_node(self, node_id, version, spec):
+        for node in self.nodes:
+            if node['ID'] == node_id:
+                node['Spec'] = copy.deepcopy(spec)
+                node['Version']['Index'] += 1
+
+    def _remove_node(self, node_id, force=False):
+        self.nodes = [node for node in self.nodes if node['ID'] != node_id]
