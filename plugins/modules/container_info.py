@@ -241,7 +241,9 @@ containers:
       type: str
       sample: json-file
     log_options:
-      description: The logging driver's options, as strings; credentials (C(splunk-token) and the like) shown as C(********).
+      description:
+        - The logging driver's options, as strings.
+        - Credentials (C(splunk-token) and the like) are shown as C(********).
       type: dict
       sample: {max-size: 10m}
     addresses:
