@@ -1,0 +1,362 @@
+"""Record what real engines answer, for the unit tests of the planners (tests/unit/fixtures/).
+
+Brings up the 5-node lab (3 nodes with Docker 20.10, 2 with Docker 26.1, as the integration tests
+do), makes containers with the collection's own dockhand.docker.container module on one node of
+each version, forms a swarm, and writes the engines' raw JSON answers to
+tests/unit/fixtures/engine-<version>/<name>.json (pretty-printed, sorted keys). Join tokens and
+unlock keys are replaced by fakes before anything is written. Takes the lab down at the end, also
+on failure. Uses the engine and the lab, so run it under the global lock, from the venv:
+
+    source scripts/common.sh && flock /tmp/dockhand-integration.lock python3 tools/record_fixtures.py
+
+tests/unit/fixtures/README.md says what each file is.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TOOLS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TOOLS_DIR.parent
+FIXTURES_DIR = REPO_ROOT / "tests" / "unit" / "fixtures"
+sys.path.insert(0, str(TOOLS_DIR))
+sys.path.insert(0, str(REPO_ROOT / "tests" / "integration"))
+
+import lab  # noqa: E402  (tools/lab.py)
+
+from ansible_runner import run_playbook  # noqa: E402  (the integration tests' ansible-playbook runner)
+
+IMAGE = "dockhand-test/busybox:latest"
+NETWORK = "rec-net"
+VOLUME = "rec-vol"
+
+# Lab of lab_up(5, trixie=2, sysv=1): node1-3 Docker 20.10, node4-5 Docker 26.1 (node5 without systemd).
+NODE1, NODE2, NODE3, NODE4, NODE5 = ("dockhand-node%d" % i for i in range(1, 6))
+# The node whose engine each fixture directory records containers, the image and the engine itself on.
+RECORDED = {"20.10": NODE1, "26.1": NODE4}
+VERSION_OF = {NODE1: "20.10", NODE2: "20.10", NODE3: "20.10", NODE4: "26.1", NODE5: "26.1"}
+
+# Fakes that replace secrets. A join token keeps its first part (the digest of the swarm's root CA,
+# public and checked by the swarm module against the trust root) and gets a fake secret part.
+FAKE_TOKEN_SECRETS = {"Worker": "fakeworkertoken0000000000", "Manager": "fakemanagertoken000000000"}
+FAKE_UNLOCK_KEY = "SWMKEY-1-fakeunlockkeyfakeunlockkeyfakeunlockkey0"
+JOIN_TOKEN = re.compile(r"SWMTKN-1-([0-9a-z]{50})-([0-9a-z]{25})")
+UNLOCK_KEY = re.compile(r"SWMKEY-1-[A-Za-z0-9+/=]+")
+
+# Containers of the fixtures: name -> options of dockhand.docker.container (besides name and image).
+BASE = {"image": IMAGE, "command": ["sleep", "3600"], "pull": "never"}
+CONTAINERS = {
+    "plain": {},
+    "limits": {"memory": "64m", "memory_reservation": "32m", "memory_swap": "128m", "cpus": "0.5",
+               "cpu_shares": 512, "cpuset_cpus": "0", "pids_limit": 64, "restart_policy": "on-failure",
+               "restart_retries": 3},
+    "memory-only": {"memory": "64m"},
+    "memory-only-updated": {"memory": "64m"},  # then changed to 96m in place (UPDATES)
+    "unlimited-swap": {"memory": "64m", "memory_swap": "-1"},
+    "full": {
+        "env": {"A": "1", "SECRET_TOKEN": "fake-secret"},
+        "labels": {"team": "x"},
+        "ports": ["8080:80", "127.0.0.1:5353:53/udp"],
+        "mounts": [{"type": "bind", "source": "/tmp", "target": "/host-tmp", "read_only": True},
+                   {"type": "volume", "source": VOLUME, "target": "/data"},
+                   {"type": "tmpfs", "target": "/scratch"}],
+        "healthcheck": {"test": "true", "interval": "30s", "timeout": "5s", "retries": 3, "start_period": "10s"},
+        "stop_signal": "SIGTERM", "stop_timeout": 20, "user": "1000:1000", "working_dir": "/tmp",
+        "read_only": True, "init": True, "cap_add": ["NET_ADMIN"], "cap_drop": ["MKNOD"],
+        "ulimits": ["nofile=1024:2048"], "log_driver": "local",
+        "log_options": {"max-size": "10m", "max-file": "3"},
+        "networks": [{"name": NETWORK, "aliases": ["web"]}],
+    },
+    "stopped": {},  # then stopped (UPDATES): exited, as a container that ran
+    "restart-always": {"restart_policy": "always"},
+}
+# Changes made by a second run of the module, in place: name -> (changed options, the action expected).
+UPDATES = {"memory-only-updated": ({"memory": "96m"}, "updated"), "stopped": ({"state": "stopped"}, "stopped")}
+# Made with the docker CLI: the module sets cpus as NanoCpus, the CLI can set a CFS quota instead.
+CLI_CONTAINERS = {"cpu-quota": ["--cpu-quota", "50000", "--cpu-period", "100000"]}
+
+# Runs inside a node with the node's python3: one request to the engine's unix socket, the body on stdout.
+ENGINE_REQUEST = r"""
+import http.client, socket, sys
+class Connection(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect('/var/run/docker.sock')
+method, path = sys.argv[1], sys.argv[2]
+body = sys.argv[3].encode() if len(sys.argv) > 3 else None
+conn = Connection('localhost', timeout=60)
+conn.request(method, path, body=body, headers={'Content-Type': 'application/json'} if body else {})
+resp = conn.getresponse()
+data = resp.read()
+if resp.status >= 300:
+    sys.stderr.write('%s %s: HTTP %d %s\n' % (method, path, resp.status, data.decode(errors='replace').strip()))
+    sys.exit(1)
+sys.stdout.write(data.decode())
+"""
+# The API version the collection speaks to a node: the lower of the engine's and the node's SDK's.
+SDK_API_VERSION = "import docker.constants; print(docker.constants.DEFAULT_DOCKER_API_VERSION)"
+
+
+def log(msg):
+    lab.log(msg)
+
+
+def node_run(node, *args, check=True, input=None, timeout=120):
+    proc = subprocess.run(["docker", "exec", *(["-i"] if input is not None else []), node, *args],
+                          capture_output=True, text=True, input=input, check=False, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise lab.LabError("%s: %s: %s" % (node, " ".join(args[:4]), (proc.stderr or proc.stdout).strip()))
+    return proc.stdout.strip()
+
+
+def node_docker(node, *args, **kwargs):
+    return node_run(node, "docker", *args, **kwargs)
+
+
+def engine(node, path, method="GET", body=None, versioned=True):
+    """The engine's JSON answer to ``method path`` inside ``node`` (at the collection's API version)."""
+    if versioned:
+        path = "/v%s%s" % (api_versions[node], path)
+    args = ["python3", "-c", ENGINE_REQUEST, method, path] + ([json.dumps(body)] if body is not None else [])
+    out = node_run(node, *args)
+    return json.loads(out) if out else None
+
+
+api_versions = {}
+
+
+def negotiate(node):
+    server = json.loads(node_run(node, "python3", "-c", ENGINE_REQUEST, "GET", "/version"))["ApiVersion"]
+    sdk = node_run(node, "python3", "-c", SDK_API_VERSION)
+    api_versions[node] = min(server, sdk, key=lambda v: tuple(int(x) for x in v.split(".")))
+    return api_versions[node]
+
+
+# ---------------------------------------------------------------- secrets and files
+
+def scrub(obj):
+    """``obj`` with join tokens and unlock keys replaced by fakes (join tokens keep their CA digest)."""
+    text = json.dumps(obj)
+    tokens = (obj.get("JoinTokens") or {}) if isinstance(obj, dict) else {}
+    for role, token in tokens.items():
+        match = JOIN_TOKEN.fullmatch(token or "")
+        if not match:
+            raise lab.LabError("unexpected join token format for %s" % role)
+        text = text.replace(token, "SWMTKN-1-%s-%s" % (match.group(1), FAKE_TOKEN_SECRETS[role]))
+    text = JOIN_TOKEN.sub(lambda m: "SWMTKN-1-%s-%s" % (m.group(1), "0" * 25)
+                          if m.group(2) not in FAKE_TOKEN_SECRETS.values() else m.group(0), text)
+    text = UNLOCK_KEY.sub(FAKE_UNLOCK_KEY, text)
+    return json.loads(text)
+
+
+written = []
+
+
+def save(version, name, obj):
+    path = FIXTURES_DIR / ("engine-%s" % version) / ("%s.json" % name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(scrub(obj), indent=2, sort_keys=True) + "\n"
+    for secret in secrets_seen:
+        if secret in text:
+            raise lab.LabError("a secret would be written to %s" % path)
+    path.write_text(text)
+    written.append(path.relative_to(REPO_ROOT))
+
+
+secrets_seen = set()  # every real token and key read, to prove none reaches a file
+
+
+def remember_secrets(swarm):
+    for token in (swarm.get("JoinTokens") or {}).values():
+        secrets_seen.add(token)
+        secrets_seen.add(token.rsplit("-", 1)[1])
+
+
+# ---------------------------------------------------------------- containers
+
+def make_containers(inventory):
+    nodes = list(RECORDED.values())
+    for node in nodes:
+        node_docker(node, "network", "create", "--driver", "bridge", NETWORK)
+    items = [dict(CONTAINERS[name], name=name) for name in CONTAINERS]
+    tasks = [{"name": "containers", "dockhand.docker.container": dict(BASE, containers=items)}]
+    tasks += [{"name": "change %s" % name, "dockhand.docker.container": dict(BASE, name=name, **dict(
+        CONTAINERS[name], **change))} for name, (change, _action) in UPDATES.items()]
+    run = run_playbook(tasks, hosts=":".join(nodes), inventory=inventory)
+    if run.returncode != 0:
+        raise lab.LabError("the container module failed: %s" % run.failed_messages())
+    for node in nodes:
+        actions = {entry["name"]: entry["action"] for entry in run.result(node, task=0)["containers"]}
+        if set(actions.values()) != {"created"}:
+            raise lab.LabError("%s: expected every container created, got %s" % (node, actions))
+        for index, (name, (_change, expected)) in enumerate(UPDATES.items(), start=1):
+            action = run.result(node, task=index)["container"]["action"]
+            if action != expected:
+                raise lab.LabError("%s: %s was %s, not %s" % (node, name, action, expected))
+        for name, flags in CLI_CONTAINERS.items():
+            node_docker(node, "run", "-d", "--name", name, *flags, IMAGE, "sleep", "3600")
+    log("containers made on %s" % ", ".join(nodes))
+
+
+def record_engines():
+    for version, node in RECORDED.items():
+        for name in list(CONTAINERS) + list(CLI_CONTAINERS):
+            save(version, name, engine(node, "/containers/%s/json" % name))
+        save(version, "image", engine(node, "/images/%s/json" % IMAGE))
+        save(version, "version", engine(node, "/version", versioned=False))
+        save(version, "info", engine(node, "/info"))
+    log("recorded containers, image, /version and /info (not in a swarm)")
+
+
+# ---------------------------------------------------------------- swarm
+
+def swarm_state(node):
+    return (engine(node, "/info").get("Swarm") or {}).get("LocalNodeState")
+
+
+def wait_state(node, state):
+    wait_for("swarm state %s in %s" % (state, node), lambda: swarm_state(node) == state)
+
+
+def wait_for(what, predicate, timeout=120):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = predicate()
+        except lab.LabError:
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise lab.LabError("timed out after %ds waiting for %s" % (timeout, what))
+        time.sleep(1)
+
+
+def form_swarm(addresses, first, managers, workers):
+    node_docker(first, "swarm", "init", "--advertise-addr", addresses[first])
+    tokens = {role: node_docker(first, "swarm", "join-token", "-q", role) for role in ("manager", "worker")}
+    secrets_seen.update(tokens.values())
+    for role, names in (("manager", managers), ("worker", workers)):
+        for name in names:
+            node_docker(name, "swarm", "join", "--advertise-addr", addresses[name], "--token", tokens[role],
+                        "%s:2377" % addresses[first])
+    wait_all_ready(first, 1 + len(managers) + len(workers))
+
+
+def wait_all_ready(manager, count):
+    def ready():
+        nodes = engine(manager, "/nodes")
+        up = [n for n in nodes if n["Status"]["State"] == "ready"
+              and (n.get("ManagerStatus") or {}).get("Reachability", "reachable") == "reachable"]
+        return len(nodes) == count and len(up) == count and any(
+            (n.get("ManagerStatus") or {}).get("Leader") for n in nodes)
+    wait_for("%d nodes ready and reachable" % count, ready)
+
+
+def wait_down(manager, hostname):
+    def down():
+        for node in engine(manager, "/nodes"):
+            if node["Description"]["Hostname"] == hostname:
+                return node["Status"]["State"] == "down" and node["ManagerStatus"]["Reachability"] == "unreachable"
+        return False
+    wait_for("%s down and unreachable as %s sees it" % (hostname, manager), down)
+
+
+def record_swarm(addresses):
+    # A swarm led by a 20.10 manager, with a 26.1 manager beside it; a worker of each version.
+    form_swarm(addresses, NODE1, managers=[NODE2, NODE4], workers=[NODE3, NODE5])
+    for node in (NODE1, NODE4):
+        swarm = engine(node, "/swarm")
+        remember_secrets(swarm)
+        save(VERSION_OF[node], "swarm", swarm)
+        save(VERSION_OF[node], "nodes", engine(node, "/nodes"))
+    save("20.10", "info-leader", engine(NODE1, "/info"))
+    save("20.10", "info-manager", engine(NODE2, "/info"))
+    save("26.1", "info-manager", engine(NODE4, "/info"))
+    save("20.10", "info-worker", engine(NODE3, "/info"))
+    save("26.1", "info-worker", engine(NODE5, "/info"))
+    log("recorded the swarm, its nodes and /info of leader, managers and workers")
+
+    # One manager's node stopped: the others see it down and unreachable.
+    lab.docker("stop", NODE2, timeout=120)
+    for node in (NODE1, NODE4):
+        wait_down(node, NODE2)
+        save(VERSION_OF[node], "nodes-manager-down", engine(node, "/nodes"))
+    lab.docker("start", NODE2, timeout=120)
+    wait_state(NODE2, "active")
+    wait_all_ready(NODE1, 5)
+    log("recorded the node list with a manager down")
+
+    # Autolock on, then a manager of each version restarted: locked until unlocked.
+    node_docker(NODE1, "swarm", "update", "--autolock=true")
+    unlock_key = node_docker(NODE1, "swarm", "unlock-key", "-q")
+    secrets_seen.add(unlock_key)
+    for node in (NODE1, NODE4):
+        save(VERSION_OF[node], "swarm-autolock", engine(node, "/swarm"))
+    for node in (NODE2, NODE4):
+        node_run(node, "systemctl", "restart", "docker")
+        wait_state(node, "locked")
+        save(VERSION_OF[node], "info-locked", engine(node, "/info"))
+        engine(node, "/swarm/unlock", method="POST", body={"UnlockKey": unlock_key})
+        wait_state(node, "active")
+        wait_all_ready(NODE1, 5)
+    log("recorded /info of a locked manager")
+
+    # A swarm led by a 26.1 manager, for its leader's /info.
+    for node in (NODE5, NODE3, NODE2, NODE4, NODE1):
+        node_docker(node, "swarm", "leave", "--force")
+    form_swarm(addresses, NODE4, managers=[NODE1, NODE2], workers=[NODE3, NODE5])
+    remember_secrets(engine(NODE4, "/swarm"))
+    save("26.1", "info-leader", engine(NODE4, "/info"))
+    log("recorded /info of a 26.1 leader")
+
+
+def check_token_digests():
+    """The join tokens' CA digest is the digest of the recorded trust root (the swarm module relies on it)."""
+    sys.path.insert(0, str(REPO_ROOT / ".build" / "collections"))
+    from ansible_collections.dockhand.docker.plugins.module_utils.swarm import trust_root_digest
+    for version in RECORDED:
+        swarm = json.loads((FIXTURES_DIR / ("engine-%s" % version) / "swarm.json").read_text())
+        digest = trust_root_digest(swarm["TLSInfo"]["TrustRoot"])
+        for token in swarm["JoinTokens"].values():
+            if JOIN_TOKEN.fullmatch(token).group(1) != digest:
+                raise lab.LabError("engine-%s: a join token's CA digest is not the trust root's" % version)
+
+
+def link_collection():
+    link = REPO_ROOT / ".build" / "collections" / "ansible_collections" / "dockhand" / "docker"
+    if os.path.realpath(link) != str(REPO_ROOT):
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(link):
+            link.unlink()
+        link.symlink_to(REPO_ROOT)
+
+
+def main():
+    link_collection()
+    try:
+        info = lab.lab_up(5, trixie=2, sysv=1)
+        addresses = {node["name"]: node["address"] for node in info["nodes"]}
+        for node in addresses:
+            negotiate(node)
+        log("API versions: %s" % ", ".join("%s %s" % item for item in sorted(api_versions.items())))
+        make_containers(info)
+        record_engines()
+        record_swarm(addresses)
+        check_token_digests()
+    except lab.LabError as err:
+        print("record_fixtures: error: %s" % err, file=sys.stderr)
+        return 1
+    finally:
+        lab.lab_down()
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
