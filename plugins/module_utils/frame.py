@@ -24,6 +24,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import decimal
+import math
 import re
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +42,82 @@ FAILED = 'failed'
 
 # ansible-core's wording for an unknown key: "build.typo. Supported parameters include: a, b."
 _UNSUPPORTED = re.compile(r'^(?P<key>.+?)\. Supported parameters include: (?P<known>.*?)\.?\Z', re.DOTALL)
+
+
+def finite(value):
+    """``value`` with every infinite or NaN float (YAML's .inf, .nan) turned into its text.
+
+    As text, such a value is refused by the type checks and the parsers with one line.
+    """
+    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
+        return repr(value)
+    if isinstance(value, dict):
+        return dict((key, finite(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [finite(item) for item in value]
+    return value
+
+
+class _NotAnInteger(object):
+    """Stands for a value ansible-core's integer check cannot survive; shown as the value itself."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return repr(self.value)
+
+
+# ansible-core names the type in its message: say what the user gave.
+_NotAnInteger.__name__ = 'str'
+
+
+def _checkable_int(value):
+    # ansible-core converts through Decimal: 'inf' raises OverflowError instead of a refusal, and
+    # '1e999999999' would build an integer of a billion digits. Such values fail its check cleanly.
+    if isinstance(value, (bool, int)) or not isinstance(value, (str, float)):
+        return value
+    try:
+        number = decimal.Decimal(value.strip() if isinstance(value, str) else value)
+    except (decimal.DecimalException, ValueError, TypeError):
+        return value
+    if not number.is_finite() or number.adjusted() > 100:
+        return _NotAnInteger(value)
+    return value
+
+
+def _checkable_options(value, options):
+    # ansible-core looks into a value with sub-options before it has refused its type: an
+    # integer, or None in a list, makes it raise TypeError. As text it is refused cleanly.
+    if isinstance(value, dict):
+        return checkable(value, options)
+    return value if isinstance(value, str) else str(value)
+
+
+def checkable(params, spec):
+    """``params`` made safe for ansible-core's checks against the argument ``spec``.
+
+    ansible-core's own validation raises on some values instead of refusing them (an infinite
+    or absurdly large number for an integer, a number where sub-options are expected); this
+    gives those values a form it refuses with its usual one-line message.
+    """
+    params = finite(params)
+    if not isinstance(params, dict):
+        return params
+    checked = dict(params)
+    for name, entry in spec.items():
+        value = checked.get(name)
+        if value is None:
+            continue
+        kind, elements, options = entry.get('type'), entry.get('elements'), entry.get('options')
+        if kind == 'int':
+            checked[name] = _checkable_int(value)
+        elif kind == 'list' and isinstance(value, list) and (elements == 'int' or options):
+            checked[name] = [_checkable_int(item) if elements == 'int' else _checkable_options(item, options)
+                             for item in value]
+        elif kind == 'dict' and options:
+            checked[name] = _checkable_options(value, options)
+    return checked
 
 
 def _without_defaults(spec):
@@ -85,7 +163,7 @@ def validated_options(raw, spec, label):
     if unknown:
         raise InvalidValue('%s: unknown option(s) %s; the options are: %s'
                            % (label, ', '.join(unknown), ', '.join(sorted(spec))))
-    result = ArgumentSpecValidator(spec).validate(raw)
+    result = ArgumentSpecValidator(spec).validate(checkable(raw, spec))
     if result.error_messages:
         message = ' '.join(str(result.error_messages[0]).split())
         unsupported = _UNSUPPORTED.match(message)

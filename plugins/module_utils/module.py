@@ -23,6 +23,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.client import (
     sdk_missing_message,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockhandError
+from ansible_collections.dockhand.docker.plugins.module_utils.frame import checkable
 
 
 class DockhandModule(AnsibleModule):
@@ -38,8 +39,13 @@ class DockhandModule(AnsibleModule):
         spec = dict(CONNECTION_ARGSPEC)
         spec.update(argument_spec or {})
         self._masked_params = masked_params  # set first: AnsibleModule logs the invocation in __init__
+        self._spec_to_check = spec
         super(DockhandModule, self).__init__(argument_spec=spec, **kwargs)
         self._client = None
+
+    def _load_params(self):
+        super(DockhandModule, self)._load_params()
+        self.params = checkable(self.params, self._spec_to_check)
 
     @property
     def client(self):
