@@ -478,6 +478,12 @@ def _parse_stop_timeout(value, ctx):
     return value
 
 
+def _parse_working_dir(value, ctx):
+    if not isinstance(value, str) or not value.startswith('/'):
+        _fail('working_dir', value, 'is not an absolute path (the engine needs one, such as /srv/app)')
+    return _no_nul('working_dir', value)
+
+
 def _parse_bool(value, ctx):
     return bool(value)
 
@@ -529,7 +535,8 @@ API_OPTIONS = (
     Field('labels', dict(type='dict'), ('Config', 'Labels'), parse=string_pairs('labels'),
            normalise=_normalise_mapping, compare_form=_labels_with_image),
     Field('user', dict(type='str'), ('Config', 'User'), normalise=_normalise_string),
-    Field('working_dir', dict(type='str'), ('Config', 'WorkingDir'), normalise=_normalise_string),
+    Field('working_dir', dict(type='str'), ('Config', 'WorkingDir'), parse=_parse_working_dir,
+          normalise=_normalise_string),
     Field('healthcheck', dict(type='dict'), ('Config', 'Healthcheck'), parse=_parse_healthcheck,
            normalise=_normalise_healthcheck, show=_show_healthcheck),
     Field('stop_signal', dict(type='str'), ('Config', 'StopSignal'), normalise=_normalise_string),

@@ -58,20 +58,6 @@ def finite(value):
     return value
 
 
-class _NotAnInteger(object):
-    """Stands for a value ansible-core's integer check cannot survive; shown as the value itself."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __repr__(self):
-        return repr(self.value)
-
-
-# ansible-core names the type in its message: say what the user gave.
-_NotAnInteger.__name__ = 'str'
-
-
 def _checkable_int(value):
     # ansible-core converts through Decimal: 'inf' raises OverflowError instead of a refusal, and
     # '1e999999999' would build an integer of a billion digits. Such values fail its check cleanly.
@@ -82,7 +68,7 @@ def _checkable_int(value):
     except (decimal.DecimalException, ValueError, TypeError):
         return value
     if not number.is_finite() or number.adjusted() > 100:
-        return _NotAnInteger(value)
+        return '%s (not a whole number)' % value
     return value
 
 
