@@ -374,7 +374,13 @@ class Containers(Resource):
         if action == 'created':
             container_id = self._create(wanted, wanted.name)
             if wanted.state in ('started', 'restarted'):
-                self.client.call('start container %s' % wanted.name, 'start', container_id)
+                try:
+                    self.client.call('start container %s' % wanted.name, 'start', container_id)
+                except DockerError as exc:
+                    # A container that cannot start would look done to the next run: take it away.
+                    self.client.call('remove container %s' % wanted.name, 'remove_container', container_id,
+                                     force=True)
+                    raise DockerError('%s; the new container was removed' % exc.msg)
             return dict(id=container_id)
         if action == 'recreated':
             return dict(id=self._recreate(wanted, current))

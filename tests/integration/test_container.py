@@ -279,3 +279,66 @@ def test_non_string_log_options_are_converted_with_a_warning(test_image):
     assert any("max-file" in warning for warning in result.get("warnings", [])), result
     assert container({"name": name, "image": test_image, "command": SLEEP, "log_driver": "json-file",
                       "log_options": {"max-file": "3", "max-size": "1m"}})[1]["changed"] is False
+
+
+@pytest.mark.parametrize("change, refused", [
+    # Refused when the new container is created (no such logging plugin) ...
+    ({"log_driver": "dockhand/no-such-plugin:latest"}, "dockhand/no-such-plugin:latest"),
+    # ... and when it starts (no such network).
+    ({"networks": ["dockhand-test-no-such-network"]}, "dockhand-test-no-such-network"),
+])
+def test_a_recreate_the_engine_refuses_leaves_the_old_container_running(test_image, change, refused):
+    name = PREFIX + "safe"
+    container({"name": name, "image": test_image, "command": SLEEP})
+    before = inspect(name)
+    run, result = container(dict({"name": name, "image": test_image, "command": SLEEP}, **change))
+    assert run.returncode != 0 and refused in result["msg"], result["msg"]
+    after = inspect(name)
+    assert after["Id"] == before["Id"] and after["State"]["Running"] is True
+    assert ours() == [name]
+
+
+def test_a_new_container_that_cannot_start_gives_the_old_one_back(test_image):
+    name, blocker = PREFIX + "putback", PREFIX + "blocker"
+    container({"name": blocker, "image": test_image, "command": SLEEP, "ports": ["127.0.0.1:47190:80"]})
+    container({"name": name, "image": test_image, "command": SLEEP})
+    before = inspect(name)
+    # The port is taken by the blocker: the engine creates the new container but cannot start it.
+    run, result = container({"name": name, "image": test_image, "command": SLEEP,
+                             "ports": ["127.0.0.1:47190:80"]})
+    assert run.returncode != 0 and result["changed"] is True
+    assert "the old container was put back and started again" in result["msg"], result["msg"]
+    after = inspect(name)
+    assert after["Id"] == before["Id"] and after["State"]["Running"] is True
+    assert ours() == sorted([name, blocker])
+
+
+def test_one_failing_container_does_not_cost_the_others_their_results(test_image):
+    items = [{"name": PREFIX + "good", "command": SLEEP},
+             {"name": PREFIX + "bad", "command": SLEEP, "networks": ["dockhand-test-no-such-network"]}]
+    run, result = container({"image": test_image, "containers": items})
+    assert run.returncode != 0 and result["changed"] is True
+    assert [entry["action"] for entry in result["containers"]] == ["created", "failed"]
+    assert result["msg"].startswith(PREFIX + "bad: ") and "\n" not in result["msg"]
+    assert "the new container was removed" in result["msg"]
+    assert inspect(PREFIX + "good")["State"]["Running"] is True and inspect(PREFIX + "bad") is None
+
+
+def test_secret_env_values_never_show_and_short_values_do_not_mangle_output(test_image):
+    name = PREFIX + "secret"
+    secrets = {"DB_PASSWORD": "pw-7e1c0b9d", "API_TOKEN": "tok-55aa01", "CUSTOM": "custom-c0ffee"}
+    env = dict(secrets, MODE="1", LEVEL="debug")
+    run, result = container({"name": name, "image": test_image, "command": SLEEP, "env": env,
+                             "secret_env": ["CUSTOM"]}, extra_args=["-vvv", "--diff"])
+    assert run.returncode == 0
+    output = run.stdout + run.stderr
+    for value in secrets.values():
+        assert value not in output
+    after = result["diff"][0]["after"]["env"]
+    assert after["MODE"] == "1" and after["LEVEL"] == "debug" and after["DB_PASSWORD"] == "********"
+    assert result["invocation"]["module_args"]["env"]["MODE"] == "1"
+    # Short values are not masked anywhere else: the limit 100 stays 100 in the result.
+    result = container({"name": name, "image": test_image, "command": SLEEP, "env": dict(env, DB_PASSWORD="1"),
+                        "pids_limit": 100}, extra_args=["--diff"])[1]
+    assert result["container"]["diff"]["after"]["pids_limit"] == 100
+    assert inspect(name)["Config"]["Env"].count("DB_PASSWORD=1") == 1
