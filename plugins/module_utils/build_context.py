@@ -42,6 +42,7 @@ import stat
 import warnings
 
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
+from ansible_collections.dockhand.docker.plugins.module_utils.units import short_repr
 
 DEFAULT_DOCKERFILE = 'Dockerfile'
 IGNORE_FILE = '.dockerignore'
@@ -49,6 +50,8 @@ IGNORE_FILE = '.dockerignore'
 # Bump when the digest input format changes: every image then rebuilds once.
 _DIGEST_FORMAT = b'dockhand.build-digest/1\n'
 _CHUNK_SIZE = 1024 * 1024
+# Docker reads .dockerignore with Go's bufio.Scanner, which fails on a line of 64 KiB or more.
+_MAX_IGNORE_LINE_BYTES = 64 * 1024 - 1
 
 # Go's strings.TrimSpace set (unicode.IsSpace); str.strip() would also drop \x1c-\x1f.
 _GO_SPACE = '\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a' \
@@ -63,6 +66,12 @@ _UNSUPPORTED_ESCAPES = frozenset('xpPQC01234567')
 _LITERAL_PREFIX_END = re.compile(r'[*?\[\]\\^]')
 
 _EXACT, _PREFIX, _SUFFIX, _REGEX = 'exact', 'prefix', 'suffix', 'regex'
+
+
+def _kind(value):
+    """'an int', 'a list': what a value is, for messages."""
+    name = type(value).__name__
+    return ('an ' if name[:1] in 'aeiou' else 'a ') + name
 
 
 class InvalidBuildContext(InvalidValue):
@@ -260,7 +269,15 @@ class DockerIgnore(object):
             lines = lines.split('\n')
         self.source = source
         self._patterns = []
+        where = source or IGNORE_FILE
         for number, line in enumerate(lines, 1):
+            if not isinstance(line, str):
+                raise InvalidBuildContext(f'{where} line {number}: {short_repr(line)} is {_kind(line)}, not a line '
+                                          'of text')
+            if len(line) > _MAX_IGNORE_LINE_BYTES // 4 and \
+                    len(line.encode('utf-8', 'surrogatepass')) > _MAX_IGNORE_LINE_BYTES:
+                raise InvalidBuildContext(f'{where} line {number} is {len(line)} characters long; Docker cannot read '
+                                          'a .dockerignore line of 64 KiB or more, so shorten it')
             if number == 1 and line.startswith('\ufeff'):
                 line = line[1:]
             if line.startswith('#'):
@@ -271,9 +288,8 @@ class DockerIgnore(object):
             try:
                 self._patterns.append(self._parse(pattern))
             except _BadPattern as exc:
-                where = source or IGNORE_FILE
-                raise InvalidBuildContext(f'{where} line {number}: invalid pattern {line.strip(_GO_SPACE)!r}: {exc}') \
-                    from None
+                raise InvalidBuildContext(f'{where} line {number}: invalid pattern '
+                                          f'{short_repr(line.strip(_GO_SPACE))}: {exc}') from None
         self._exceptions = [pattern for pattern in self._patterns if pattern.exception]
 
     @staticmethod
@@ -307,7 +323,9 @@ class DockerIgnore(object):
 
         Returns an empty DockerIgnore when neither exists. ``dockerfile`` is context-relative.
         """
-        root = os.fspath(context_dir)
+        root = _path_text(context_dir, 'the build context')
+        if dockerfile is not None:
+            dockerfile = _path_text(dockerfile, 'dockerfile')
         return cls._load(root, _ignore_candidates(dockerfile))[0]
 
     @classmethod
@@ -320,7 +338,8 @@ class DockerIgnore(object):
             except (FileNotFoundError, NotADirectoryError):
                 continue
             except OSError as exc:
-                raise InvalidBuildContext(f'cannot read {path!r}: {exc.strerror or exc}; make it readable') from None
+                raise InvalidBuildContext(f'cannot read {short_repr(path)}: {exc.strerror or exc}; '
+                                          'make it readable') from None
             return cls(data, source=path), relpath
         return cls([]), None
 
@@ -331,7 +350,7 @@ class DockerIgnore(object):
 
     def excludes(self, relpath):
         """True when the slash-separated, context-relative ``relpath`` is left out of the build context."""
-        path = _go_clean(relpath).lstrip('/')
+        path = _go_clean(_path_text(relpath, 'the path to match', file_system=False)).lstrip('/')
         if path in ('', '.'):
             return False
         parts = path.split('/')
@@ -363,6 +382,7 @@ class DockerIgnore(object):
 
     def may_reinclude_below(self, directory):
         """False only when no exception pattern can re-include anything inside ``directory``."""
+        directory = _path_text(directory, 'the directory to match', file_system=False)
         return any(pattern.may_match_below(directory) for pattern in self._exceptions)
 
 
@@ -373,17 +393,36 @@ def _ignore_candidates(dockerfile):
     return candidates
 
 
+def _path_text(path, what, file_system=True):
+    """``path`` (a str or path-like object) as a str (that the file system can take); raises InvalidBuildContext."""
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        raise InvalidBuildContext(f'{what} must be a path (a string), not the {type(path).__name__} '
+                                  f'{short_repr(path)}')
+    if not file_system:
+        return path
+    if '\x00' in path:
+        raise InvalidBuildContext(f'{what} {short_repr(path)} contains a NUL character; remove it')
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        raise InvalidBuildContext(f'{what} {short_repr(path)} cannot be a file name here (it has characters the '
+                                  'file system encoding cannot hold); rename it') from None
+    return path
+
+
 def _check_context(context_dir):
-    if context_dir is None or not os.fspath(context_dir):
+    if context_dir is None or (isinstance(context_dir, str) and not context_dir):
         raise InvalidBuildContext('the build context path is empty; set it to the directory holding the Dockerfile')
-    given = os.fspath(context_dir)
+    given = _path_text(context_dir, 'the build context')
     root = os.path.abspath(given)
     if not os.path.exists(root):
-        raise InvalidBuildContext(f'build context {given!r} does not exist; set it to the directory holding the '
-                                  'Dockerfile')
+        raise InvalidBuildContext(f'build context {short_repr(given)} does not exist; set it to the directory '
+                                  'holding the Dockerfile')
     if not os.path.isdir(root):
-        raise InvalidBuildContext(f'build context {given!r} is not a directory; set it to the directory holding the '
-                                  'Dockerfile')
+        raise InvalidBuildContext(f'build context {short_repr(given)} is not a directory; set it to the directory '
+                                  'holding the Dockerfile')
     return root
 
 
@@ -393,7 +432,8 @@ def _outside(relpath):
 
 def _dockerfile_relpath(root, dockerfile):
     """The context-relative, slash-separated Dockerfile path; raises unless it is a file inside ``root``."""
-    given = os.fspath(dockerfile) if dockerfile else DEFAULT_DOCKERFILE
+    given = _path_text(dockerfile, 'dockerfile') if dockerfile is not None and dockerfile != '' \
+        else DEFAULT_DOCKERFILE
     path = os.path.normpath(given if os.path.isabs(given) else os.path.join(root, given))
     relpath = os.path.relpath(path, root)
     if _outside(relpath):
@@ -401,16 +441,16 @@ def _dockerfile_relpath(root, dockerfile):
         real = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
         relpath = os.path.relpath(real, os.path.realpath(root))
         if _outside(relpath):
-            raise InvalidBuildContext(f'Dockerfile {given!r} is outside the build context {root!r}; move it into the '
-                                      'context or use a context that contains it')
+            raise InvalidBuildContext(f'Dockerfile {short_repr(given)} is outside the build context '
+                                      f'{short_repr(root)}; move it into the context or use a context that contains it')
         path = os.path.join(root, relpath)
     if relpath == os.curdir or os.path.isdir(path):
-        raise InvalidBuildContext(f'Dockerfile {given!r} in build context {root!r} is a directory; set dockerfile to '
-                                  'the file itself')
+        raise InvalidBuildContext(f'Dockerfile {short_repr(given)} in build context {short_repr(root)} is a '
+                                  'directory; set dockerfile to the file itself')
     if not os.path.exists(path):
         what = 'is a broken symlink' if os.path.lexists(path) else 'not found'
-        raise InvalidBuildContext(f'Dockerfile {given!r} {what} in build context {root!r}; create it or set '
-                                  'dockerfile to its path relative to the context')
+        raise InvalidBuildContext(f'Dockerfile {short_repr(given)} {what} in build context {short_repr(root)}; '
+                                  'create it or set dockerfile to its path relative to the context')
     return relpath.replace(os.sep, '/')
 
 
@@ -427,8 +467,8 @@ def _scan(root, ignore):
         except OSError as exc:
             if dir_excluded and isinstance(exc, PermissionError):
                 continue  # Docker skips unreadable directories it would not send anyway.
-            raise InvalidBuildContext(f'cannot read directory {path!r}: {exc.strerror or exc}; make it readable or '
-                                      f'exclude it in {IGNORE_FILE}') from None
+            raise InvalidBuildContext(f'cannot read directory {short_repr(path)}: {exc.strerror or exc}; make it '
+                                      f'readable or exclude it in {IGNORE_FILE}') from None
         for entry in entries:
             relpath = f'{directory}/{entry.name}' if directory else entry.name
             excluded, entry_hits = ignore._step(relpath, hits)
@@ -436,8 +476,8 @@ def _scan(root, ignore):
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_leaf = not is_dir and (entry.is_symlink() or entry.is_file(follow_symlinks=False))
             except OSError as exc:
-                raise InvalidBuildContext(f'cannot inspect {entry.path!r}: {exc.strerror or exc}; make it readable '
-                                          f'or exclude it in {IGNORE_FILE}') from None
+                raise InvalidBuildContext(f'cannot inspect {short_repr(entry.path)}: {exc.strerror or exc}; make it '
+                                          f'readable or exclude it in {IGNORE_FILE}') from None
             if is_dir:
                 if not excluded or ignore.may_reinclude_below(relpath):
                     pending.append((relpath, entry_hits, excluded))
@@ -489,11 +529,43 @@ def _hash_file(path, hint):
                 content.update(chunk)
                 size += len(chunk)
     except OSError as exc:
-        raise InvalidBuildContext(f'cannot read {path!r}: {exc.strerror or exc}; {hint}') from None
+        raise InvalidBuildContext(f'cannot read {short_repr(path)}: {exc.strerror or exc}; {hint}') from None
     return content.digest(), size, mode
 
 
+_CANNOT_DIGEST = 'cannot digest the build parameters: '
+
+
+def _string_mapping(value, what, none_allowed=False):
+    """``value`` if it maps strings to strings (or to None, where that is allowed); raises InvalidBuildContext."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidBuildContext(f'{_CANNOT_DIGEST}{what} must be a dictionary of names to strings, not '
+                                  f'{_kind(value)}')
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise InvalidBuildContext(f'{_CANNOT_DIGEST}{what} must have string names; {short_repr(key)} is '
+                                      f'{_kind(key)}')
+        if not isinstance(item, str) and not (item is None and none_allowed):
+            raise InvalidBuildContext(f'{_CANNOT_DIGEST}{what}: the value of {short_repr(key)} is {_kind(item)}, '
+                                      'not a string (quote the value)')
+    return value
+
+
+def _optional_string(value, what):
+    if value is not None and not isinstance(value, str):
+        raise InvalidBuildContext(f'{_CANNOT_DIGEST}{what} must be a string, not the {type(value).__name__} '
+                                  f'{short_repr(value)}')
+    return value
+
+
 def _canonical_parameters(dockerfile, args, target, labels, platform):
+    # The engine takes build args and labels as strings: 1 and '1' must not digest differently.
+    args = _string_mapping(args, 'build args', none_allowed=True)  # None: the engine takes the arg's default
+    labels = _string_mapping(labels, 'build labels')
+    target = _optional_string(target, 'the build target')
+    platform = _optional_string(platform, 'the build platform')
     parameters = {
         'dockerfile': dockerfile,
         'args': args or {},
@@ -532,8 +604,8 @@ def build_digest(context_dir, dockerfile=DEFAULT_DOCKERFILE, args=None, target=N
             is_link = stat.S_ISLNK(os.lstat(path).st_mode)
             target_text = os.readlink(os.fsencode(path)) if is_link else None
         except OSError as exc:
-            raise InvalidBuildContext(f'cannot read {path!r}: {exc.strerror or exc}; was the context changed while '
-                                      'it was read?') from None
+            raise InvalidBuildContext(f'cannot read {short_repr(path)}: {exc.strerror or exc}; was the context '
+                                      'changed while it was read?') from None
         if is_link:
             digest.update(b'L' + name + _field(target_text))
             continue

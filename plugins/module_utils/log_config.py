@@ -17,9 +17,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+import math
 import re
 
-from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue, parse_size
+from ansible_collections.dockhand.docker.plugins.module_utils.secrets import (
+    SECRET_MASK,
+    is_secret_name,
+    mask_url_credentials,
+)
+from ansible_collections.dockhand.docker.plugins.module_utils.units import (
+    INT64_MAX,
+    InvalidValue,
+    parse_go_duration,
+    parse_size,
+    short_repr,
+)
 
 BUILTIN_DRIVERS = ('json-file', 'local', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk',
                    'gcplogs', 'logentries', 'etwlogs', 'none')
@@ -30,15 +43,52 @@ _GO_BOOLS = {'1': True, 't': True, 'T': True, 'true': True, 'TRUE': True, 'True'
 _SYSLOG_FACILITIES = ('kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron',
                       'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5',
                       'local6', 'local7')
-_HOST_PORT = re.compile(r'^(?P<host>\[[0-9A-Fa-f:.%]+\]|[^\s:/\[\]]+)(?::(?P<port>[^:/]*))?\Z')
+# A host name or IPv4 address (ASCII: the engine resolves it with Go's resolver, which does no IDNA),
+# or an IPv6 address in brackets, with an optional port.
+_HOST_PORT = re.compile(r'^(?P<host>\[(?P<ipv6>[0-9A-Fa-f:.]+)(?:%[0-9A-Za-z._~-]+)?\]|[A-Za-z0-9._-]+)'
+                        r'(?::(?P<port>[^:/]*))?\Z')
+_PORT = re.compile(r'^[0-9]{1,5}\Z')
+_DECIMAL = re.compile(r'^-?[0-9]+\Z')
+# Characters a driver name can have: a built-in name or a plugin reference (name[:tag][@digest]).
+_DRIVER_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z')
 
 
 class InvalidLogConfig(InvalidValue):
     """A logging driver or option the engine would refuse; the message says what to do."""
 
 
+def _shown(where, value):
+    """``value`` of the option ``where`` for a message: a secret (splunk-token) not at all, the password of
+    an address (tcp://user:password@host) masked, long values cut short."""
+    if is_secret_name(where):
+        return SECRET_MASK
+    return short_repr(mask_url_credentials(value))
+
+
 def _fail(where, value, reason):
-    raise InvalidLogConfig('%s: %r %s' % (where, value, reason))
+    raise InvalidLogConfig('%s: %s %s' % (where, _shown(where, value), reason))
+
+
+def _plain(key):
+    return key.isprintable() and ' ' not in key and len(key) <= 100
+
+
+def _key_text(key):
+    """An option name as messages show it: as it is, or quoted when it has odd characters."""
+    return key if _plain(key) else short_repr(key)
+
+
+def _where(option_name, key):
+    """How an option is named in messages: ``log_options.max-size``, or ``log_options['a\\nb']`` when odd."""
+    if _plain(key):
+        return '%s.%s' % (option_name, key)
+    return '%s[%s]' % (option_name, short_repr(key))
+
+
+def _no_control_characters(where, value):
+    # The engine parses addresses with Go's url.Parse, which refuses control characters.
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        _fail(where, value, 'contains a control character (a newline, tab or NUL); remove it')
 
 
 # Value checks: each takes (where, value) and raises InvalidLogConfig.
@@ -54,10 +104,13 @@ def _size(where, value):
         raise InvalidLogConfig(str(exc))
 
 
-def _integer(minimum=None, maximum=None, what='an integer'):
+def _integer(minimum=None, maximum=INT64_MAX, what='an integer'):
+    # The engine reads these with Go's strconv (64-bit at most).
     def check(where, value):
-        if not re.match(r'^-?[0-9]+\Z', value):
+        if not _DECIMAL.match(value):
             _fail(where, value, 'is not %s' % what)
+        if len(value.lstrip('-').lstrip('0')) > 19:
+            _fail(where, value, 'is out of range; use %s' % what)
         number = int(value)
         if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
             _fail(where, value, 'is out of range; use %s' % what)
@@ -67,6 +120,32 @@ def _integer(minimum=None, maximum=None, what='an integer'):
 _positive = _integer(minimum=1, what='a positive integer (1, 2, 3...)')
 _non_negative = _integer(minimum=0, what='an integer of 0 or more')
 _compression_level = _integer(minimum=-1, maximum=9, what='an integer from -1 to 9')
+
+
+def _go_duration(minimum=None, maximum=None, what='a duration such as 500ms, 5s or 1m'):
+    # The engine reads these with Go's time.ParseDuration when the container is created; 0 always passes.
+    def check(where, value):
+        nanoseconds = parse_go_duration(value)
+        if nanoseconds is None:
+            _fail(where, value, 'is not %s (a number with a unit ns, us, ms, s, m or h each, e.g. 1m30s)' % what)
+        if nanoseconds == 0:
+            return
+        if (minimum is not None and nanoseconds < minimum) or (maximum is not None and nanoseconds > maximum):
+            _fail(where, value, 'is out of range; use %s' % what)
+    return check
+
+
+def _go_template(where, value):
+    # The engine parses the tag as a Go template when the container starts; an action left
+    # open ('{{.Name') fails it then, after the old container may be gone.
+    rest = value
+    while '{{' in rest:
+        rest = rest[rest.index('{{') + 2:]
+        if '}}' not in rest:
+            _fail(where, value, "has a '{{' that is never closed; close it with '}}' (e.g. {{.Name}})")
+        if not rest[:rest.index('}}')].strip():
+            _fail(where, value, "has an empty '{{}}'; put a field in it (e.g. {{.Name}}) or remove it")
+        rest = rest[rest.index('}}') + 2:]
 
 
 def _boolean(where, value):
@@ -86,14 +165,25 @@ def _check_port(where, value, port, required):
         if required:
             _fail(where, value, 'has no port; use host:port (e.g. udp://192.0.2.10:12201)')
         return
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        _fail(where, value, 'has an invalid port %r; use a number from 1 to 65535' % port)
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses.
+    if not _PORT.match(port) or not 0 < int(port) < 65536:
+        _fail(where, value, 'has an invalid port %s; use a number from 1 to 65535' % short_repr(port))
 
 
 def _host_port(where, value, rest, port_required):
+    _no_control_characters(where, value)
+    if '@' in rest:
+        # A port parsed out of user:password@host would echo the password.
+        _fail(where, value, 'contains user credentials (user:password@), which this address does not take')
     match = _HOST_PORT.match(rest)
     if not match:
-        _fail(where, value, 'is not an address of the form host:port')
+        _fail(where, value, 'is not an address of the form host:port (a host name, an IPv4 address or an '
+                            'IPv6 address in brackets)')
+    if match.group('ipv6') is not None:
+        try:
+            ipaddress.IPv6Address(match.group('ipv6'))
+        except ValueError:
+            _fail(where, value, 'has an invalid IPv6 address in brackets')
     _check_port(where, value, match.group('port'), port_required)
 
 
@@ -107,6 +197,7 @@ def _split_scheme(value):
 def _syslog_address(where, value):
     scheme, rest = _split_scheme(value)
     hint = 'use tcp://, udp:// or tcp+tls://host[:port], unix:///path or unixgram:///path'
+    _no_control_characters(where, value)
     if scheme in ('unix', 'unixgram'):
         if not rest.startswith('/'):
             _fail(where, value, 'needs an absolute socket path; ' + hint)
@@ -125,6 +216,7 @@ def _gelf_address(where, value):
 
 def _fluentd_address(where, value):
     scheme, rest = _split_scheme(value)
+    _no_control_characters(where, value)
     if scheme == 'unix' or (scheme is None and value.startswith('/')):
         if not (rest if scheme else value).startswith('/'):
             _fail(where, value, 'needs an absolute socket path (unix:///path/to/fluentd.sock)')
@@ -139,10 +231,17 @@ def _splunk_url(where, value):
     scheme, rest = _split_scheme(value)
     if scheme not in ('http', 'https') or not rest or rest.startswith('/'):
         _fail(where, value, 'is not a Splunk HTTP Event Collector URL; use https://host:8088')
+    # The engine adds the collector's path itself and refuses the URL (when the container
+    # starts) if it has a path other than '/', a query or a fragment.
+    authority = rest[:-1] if rest.endswith('/') else rest
+    if any(char in authority for char in '/?#'):
+        _fail(where, value, 'must be scheme://host:port with no path, query or fragment (the engine adds '
+                            '/services/collector/event/1.0); use e.g. https://host:8088')
+    _host_port(where, value, authority.rpartition('@')[2], port_required=False)  # Go's url.Parse takes user@
 
 
 def _syslog_facility(where, value):
-    if value.isdigit() and 0 <= int(value) <= 23:
+    if re.match(r'^0*[0-9]{1,2}\Z', value) and int(value) <= 23:
         return
     if value not in _SYSLOG_FACILITIES:
         _fail(where, value, 'is not a syslog facility; use a number from 0 to 23 or one of: %s'
@@ -158,7 +257,7 @@ _COMMON = {
     'cache-max-file': _positive,
     'cache-compress': _boolean,
 }
-_TAG = {'tag': _any}
+_TAG = {'tag': _go_template}
 _ATTRIBUTES = {'labels': _any, 'labels-regex': _any, 'env': _any, 'env-regex': _any}
 _ROTATION = {'max-size': _size, 'max-file': _positive, 'compress': _boolean}
 
@@ -184,10 +283,13 @@ _DRIVER_OPTIONS = {
                      gelf_compression_level=_compression_level, gelf_tcp_max_reconnect=_non_negative,
                      gelf_tcp_reconnect_delay=_positive),
     'fluentd': _options(_TAG, _ATTRIBUTES, fluentd_address=_fluentd_address, fluentd_async=_boolean,
-                        fluentd_async_connect=_boolean, fluentd_async_reconnect_interval=_any,
-                        fluentd_buffer_limit=_any, fluentd_retry_wait=_any, fluentd_max_retries=_non_negative,
-                        fluentd_sub_second_precision=_boolean, fluentd_request_ack=_boolean,
-                        fluentd_write_timeout=_any),
+                        fluentd_async_connect=_boolean,
+                        # 0 turns it off; otherwise the engine takes 100ms to 10s.
+                        fluentd_async_reconnect_interval=_go_duration(
+                            10 ** 8, 10 * 10 ** 9, 'a duration from 100ms to 10s, or 0 to turn it off'),
+                        fluentd_buffer_limit=_size, fluentd_retry_wait=_go_duration(),
+                        fluentd_max_retries=_non_negative, fluentd_sub_second_precision=_boolean,
+                        fluentd_request_ack=_boolean, fluentd_write_timeout=_go_duration()),
     'awslogs': _options(_TAG, awslogs_region=_any, awslogs_endpoint=_any, awslogs_group=_any,
                         awslogs_stream=_any, awslogs_create_group=_boolean, awslogs_create_stream=_boolean,
                         awslogs_datetime_format=_any, awslogs_multiline_pattern=_any,
@@ -215,23 +317,29 @@ _REQUIRED = {
 
 def is_plugin_reference(driver):
     """A name that can only be a logging plugin (``grafana/loki-docker-driver:latest``), not a built-in."""
-    return driver not in BUILTIN_DRIVERS and ('/' in driver or ':' in driver)
+    return isinstance(driver, str) and driver not in BUILTIN_DRIVERS and ('/' in driver or ':' in driver)
 
 
 def _as_string(where, value, warnings):
     if isinstance(value, str):
         return value
+    shown = _shown(where, value)
     if isinstance(value, bool):
         text = 'true' if value else 'false'
-    elif isinstance(value, (int, float)):
+    elif isinstance(value, int) and -10 ** 19 < value < 10 ** 19:
         text = str(value)
+    elif isinstance(value, float) and not (math.isnan(value) or math.isinf(value)):
+        text = str(value)
+    elif isinstance(value, (int, float)):
+        raise InvalidLogConfig('%s: %s is too large or not finite; logging options take strings, so quote the '
+                               'value if it is meant as text' % (where, shown))
     elif value is None:
         raise InvalidLogConfig('%s has no value; give it a string value or leave the option out' % where)
     else:
-        raise InvalidLogConfig('%s: %r is a %s; logging options take strings'
-                               % (where, value, type(value).__name__))
-    warnings.append('%s: the %s %r was passed as the string %r; quote it to avoid this warning'
-                    % (where, type(value).__name__, value, text))
+        raise InvalidLogConfig('%s: %s is a %s; logging options take strings'
+                               % (where, shown, type(value).__name__))
+    warnings.append('%s: the %s %s was passed as the string %s; quote it to avoid this warning'
+                    % (where, type(value).__name__, shown, _shown(where, text)))
     return text
 
 
@@ -268,10 +376,12 @@ def normalise_log_options(driver, options, option_name='log_options'):
 
     ``options`` comes back as a new dict of str to str. Values that are int, float or bool
     are converted (bools to ``'true'``/``'false'``) with one warning each, because the engine
-    takes strings only. For a built-in driver the option names, value formats, required
-    options and combinations are checked; a plugin, an unknown name or ``driver=None`` (the
-    engine's default driver, unknown here) gets the type checks only. ``none`` takes no
-    options. Raises :class:`InvalidLogConfig` with one line naming ``option_name``.
+    takes strings only; numbers beyond 64 bits, nan and infinities are refused. For a built-in
+    driver the option names, value formats (as the engine parses them), required options and
+    combinations are checked; a plugin, an unknown name or ``driver=None`` (the engine's
+    default driver, unknown here) gets the type checks only; a driver that is not a string is
+    refused. ``none`` takes no options. Raises :class:`InvalidLogConfig` with one line naming
+    ``option_name``; values of credential-bearing options never appear in it or in a warning.
     """
     warnings = []
     if options is None:
@@ -279,24 +389,28 @@ def normalise_log_options(driver, options, option_name='log_options'):
     if not isinstance(options, dict):
         raise InvalidLogConfig('%s must be a dictionary of option names to string values, not a %s'
                                % (option_name, type(options).__name__))
+    if driver is not None and not isinstance(driver, str):
+        raise InvalidLogConfig('%s: the logging driver %s is not a name; use a driver name such as json-file'
+                               % (option_name, short_repr(driver)))
     result = {}
     for key, value in options.items():
         if not isinstance(key, str) or not key:
-            raise InvalidLogConfig('%s: option names must be non-empty strings, got %r' % (option_name, key))
-        result[key] = _as_string('%s.%s' % (option_name, key), value, warnings)
+            raise InvalidLogConfig('%s: option names must be non-empty strings, got %s'
+                                   % (option_name, short_repr(key)))
+        result[key] = _as_string(_where(option_name, key), value, warnings)
 
-    table = _DRIVER_OPTIONS.get(driver) if isinstance(driver, str) else None
+    table = _DRIVER_OPTIONS.get(driver)
     if table is None:
         return result, warnings
     if driver == 'none' and result:
         raise InvalidLogConfig('%s: the none logging driver takes no options (it keeps no logs); remove %s'
-                               % (option_name, ', '.join(sorted(result))))
+                               % (option_name, ', '.join(_key_text(key) for key in sorted(result))))
     for key in sorted(result):
         check = table.get(key)
         if check is None:
-            raise InvalidLogConfig('%s: unknown option %r for the %s logging driver; it accepts: %s'
-                                   % (option_name, key, driver, ', '.join(sorted(table))))
-        check('%s.%s' % (option_name, key), result[key])
+            raise InvalidLogConfig('%s: unknown option %s for the %s logging driver; it accepts: %s'
+                                   % (option_name, short_repr(key), driver, ', '.join(sorted(table))))
+        check(_where(option_name, key), result[key])
     _cross_checks(driver, result, option_name)
     return result, warnings
 
@@ -309,16 +423,23 @@ def validate_log_driver(driver, available=None, option_name='log_driver'):
     not look like a plugin reference is refused, naming the drivers the engine offers.
     """
     if not isinstance(driver, str) or not driver.strip():
-        raise InvalidLogConfig('%s must be a logging driver name such as json-file or local, not %r'
-                               % (option_name, driver))
+        raise InvalidLogConfig('%s must be a logging driver name such as json-file or local, not %s'
+                               % (option_name, short_repr(driver)))
     if driver != driver.strip() or re.search(r'\s', driver):
-        raise InvalidLogConfig('%s: %r contains white space; use a driver name such as json-file'
-                               % (option_name, driver))
+        raise InvalidLogConfig('%s: %s contains white space; use a driver name such as json-file'
+                               % (option_name, short_repr(driver)))
+    if not _DRIVER_NAME.match(driver):
+        raise InvalidLogConfig('%s: %s is not a logging driver name; use a built-in driver such as json-file or '
+                               'a plugin reference such as grafana/loki-docker-driver:latest'
+                               % (option_name, short_repr(driver)))
     if driver == 'none' or is_plugin_reference(driver):
         return driver
     if available is None:
         return driver
-    offered = sorted(set(available or ()))
+    # Only names a task could give count (the list comes from the engine, but is shown in the message).
+    offered = sorted(set(name for name in available if isinstance(name, str) and _DRIVER_NAME.match(name)
+                         and len(name) <= 255)
+                     if isinstance(available, (list, tuple, set, frozenset)) else ())
     if driver in offered:
         return driver
     if driver in BUILTIN_DRIVERS:
@@ -326,5 +447,7 @@ def validate_log_driver(driver, available=None, option_name='log_driver'):
             else 'is not available on this engine'
     else:
         reason = 'is not a logging driver this engine knows (install the plugin first)'
-    raise InvalidLogConfig('%s: %r %s; available: %s'
-                           % (option_name, driver, reason, ', '.join(offered + ['none'])))
+    names = ', '.join(offered + ['none'])
+    if len(names) > 600:
+        names = names[:600] + '...'
+    raise InvalidLogConfig('%s: %s %s; available: %s' % (option_name, short_repr(driver), reason, names))

@@ -15,6 +15,7 @@ import ipaddress
 import re
 
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
+from ansible_collections.dockhand.docker.plugins.module_utils.units import short_repr
 
 DEFAULT_REGISTRY = 'docker.io'
 # The old index host is an alias the daemon rewrites; registry-1.docker.io is a
@@ -34,6 +35,8 @@ _GOOD_SEPARATOR = re.compile(r'^(?:[._]|__|-+)\Z')
 _TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z')
 _TAG_CHARS = re.compile(r'^[A-Za-z0-9_.-]*\Z')
 _HEX = re.compile(r'^[0-9a-f]+\Z')
+# Docker's grammar takes an IPv6 registry as hex digits and colons only (no dotted IPv4 tail).
+_IPV6_CHARS = re.compile(r'^[0-9A-Fa-f:]+\Z')
 _ANY_HEX = re.compile(r'^[0-9a-fA-F]+\Z')
 _FULL_ID = re.compile(r'^[0-9a-f]{64}\Z')
 _SHORT_ID = re.compile(r'^[0-9a-f]{12,64}\Z')
@@ -45,8 +48,8 @@ class InvalidReference(InvalidValue):
 
 
 def _fail(text, reason):
-    # repr() quotes strings and still shows None or numbers unambiguously.
-    raise InvalidReference(f'invalid image reference {text!r}: {reason}')
+    # repr() quotes strings and still shows None or numbers unambiguously; long ones are cut short.
+    raise InvalidReference(f'invalid image reference {short_repr(text)}: {reason}')
 
 
 class ImageReference:
@@ -156,7 +159,7 @@ def _port_problem(port):
     if port == '':
         return 'the registry port after ":" is empty'
     if not _PORT.match(port):
-        return f'the registry port {port!r} must be 1 to 5 digits'
+        return f'the registry port {short_repr(port)} must be 1 to 5 digits'
     if not 1 <= int(port) <= 65535:
         return f'the registry port {port} is out of range (1-65535)'
     return None
@@ -166,29 +169,30 @@ def _registry_problem(registry):
     if registry.startswith('['):
         end = registry.find(']')
         if end < 0:
-            return f'the IPv6 registry address {registry!r} has no closing "]"'
+            return f'the IPv6 registry address {short_repr(registry)} has no closing "]"'
         address, rest = registry[1:end], registry[end + 1:]
-        # Zone IDs ('%eth0') cannot appear in a reference; ipaddress accepts
-        # them on newer Pythons, so refuse them first.
-        valid = '%' not in address
+        # Zone IDs ('%eth0') and a dotted IPv4 tail cannot appear in a reference; ipaddress
+        # accepts both, so refuse them first.
+        valid = bool(_IPV6_CHARS.match(address))
         if valid:
             try:
                 ipaddress.IPv6Address(address)
             except ValueError:
                 valid = False
         if not valid:
-            return f'the registry {registry!r} is not a valid IPv6 address in brackets'
+            return f'the registry {short_repr(registry)} is not a valid IPv6 address in brackets'
         if rest == '':
             return None
         if not rest.startswith(':'):
-            return f'the registry {registry!r} has unexpected text after "]"'
+            return f'the registry {short_repr(registry)} has unexpected text after "]"'
         return _port_problem(rest[1:])
 
     host, sep, port = registry.partition(':')
     if ':' in port:
-        return f'the registry {registry!r} has more than one ":"; IPv6 addresses must be in brackets, e.g. [::1]:5000'
+        return (f'the registry {short_repr(registry)} has more than one ":"; IPv6 addresses must be in brackets, '
+                'e.g. [::1]:5000')
     if not all(_HOST_LABEL.match(label) for label in host.split('.')):
-        return (f'the registry host {host!r} is not a valid hostname (dot-separated labels of letters, '
+        return (f'the registry host {short_repr(host)} is not a valid hostname (dot-separated labels of letters, '
                 'digits and inner "-")')
     if sep:
         return _port_problem(port)
@@ -200,16 +204,16 @@ def _component_problem(component):
         return "the repository path has an empty component (look for '//' or a leading or trailing '/')"
     if not _COMPONENT_CHARS.match(component):
         bad = [c for c in component if not ('a' <= c <= 'z' or '0' <= c <= '9' or c in '._-')]
-        return (f'the path component {component!r} contains {bad[0]!r}; only lowercase letters, digits and the '
-                "separators '.', '_', '__' and '-' are allowed")
+        return (f'the path component {short_repr(component)} contains {bad[0]!r}; only lowercase letters, digits '
+                "and the separators '.', '_', '__' and '-' are allowed")
     if not component[0].isalnum() or not component[-1].isalnum():
-        return f'the path component {component!r} must start and end with a lowercase letter or digit'
+        return f'the path component {short_repr(component)} must start and end with a lowercase letter or digit'
     for separator in _BAD_SEPARATOR.findall(component):
         if not _GOOD_SEPARATOR.match(separator):
-            return (f"the path component {component!r} has the separator {separator!r}; use one '.', one or two '_', "
-                    "or any number of '-' between letters and digits")
+            return (f"the path component {short_repr(component)} has the separator {separator!r}; use one '.', "
+                    "one or two '_', or any number of '-' between letters and digits")
     # Unreachable while the checks above mirror _COMPONENT; kept as a safe fallback.
-    return f'the path component {component!r} is not valid'  # pragma: no cover
+    return f'the path component {short_repr(component)} is not valid'  # pragma: no cover
 
 
 def _tag_problem(tag):
@@ -221,7 +225,7 @@ def _tag_problem(tag):
         bad = [c for c in tag if not (c.isascii() and (c.isalnum() or c in '_.-'))]
         return f"the tag contains {bad[0]!r}; only letters, digits, '_', '.' and '-' are allowed"
     if not _TAG.match(tag):
-        return f"the tag {tag!r} must start with a letter, digit or '_'"
+        return f"the tag {short_repr(tag)} must start with a letter, digit or '_'"
     return None
 
 
@@ -231,14 +235,15 @@ def _digest_problem(digest):
         return "the digest after '@' is empty"
     algorithm, sep, hex_part = digest.partition(':')
     if not sep:
-        return f'the digest {digest!r} has no algorithm; {expected}'
+        return f'the digest {short_repr(digest)} has no algorithm; {expected}'
     length = _DIGEST_HEX_LENGTH.get(algorithm)
     if length is None:
-        return f'the digest algorithm {algorithm!r} is not supported; {expected} (sha384 and sha512 also work)'
+        return (f'the digest algorithm {short_repr(algorithm)} is not supported; {expected} '
+                '(sha384 and sha512 also work)')
     if _ANY_HEX.match(hex_part) and not _HEX.match(hex_part):
         return f'the {algorithm} digest must be lowercase hex'
     if not _HEX.match(hex_part) or len(hex_part) != length:
-        return f'the {algorithm} digest must be exactly {length} lowercase hex digits, got {hex_part!r}'
+        return f'the {algorithm} digest must be exactly {length} lowercase hex digits, got {short_repr(hex_part)}'
     return None
 
 
@@ -253,7 +258,7 @@ def parse_reference(text, default_tag='latest'):
     if text == '':
         _fail(text, 'the reference is empty')
     if text != text.strip():
-        _fail(text, f'leading or trailing whitespace is not allowed (did you mean {text.strip()!r}?)')
+        _fail(text, f'leading or trailing whitespace is not allowed (did you mean {short_repr(text.strip())}?)')
 
     # The name never contains '@', so the first one starts the digest.
     rest, at, digest = text.partition('@')
@@ -290,7 +295,7 @@ def parse_reference(text, default_tag='latest'):
         if all(_COMPONENT.match(c) for c in lowered.split('/')):
             prefix = name[:len(name) - len(written_path)]
             suggestion = prefix + lowered + text[len(name):]
-            _fail(text, f'repository name must be lowercase (did you mean {suggestion!r}?)')
+            _fail(text, f'repository name must be lowercase (did you mean {short_repr(suggestion)}?)')
         _fail(text, 'repository name must be lowercase')
     for component in written_path.split('/'):
         if not _COMPONENT.match(component):

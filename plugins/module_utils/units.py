@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import math
 import re
+import reprlib
 from fractions import Fraction
 
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue  # noqa: F401 (re-exported: the parsers raise it)
@@ -33,8 +34,46 @@ _CPUS_HINT = 'use a positive number of CPUs such as 0.5, 1 or 2.25'
 _TOO_LARGE = f'is too large; the maximum is {INT64_MAX} bytes'
 
 
+# Values whose repr() is longer than this are cut in messages: a one-line error must stay readable.
+_SHOWN_MAX = 700
+_SHOWN_HEAD = 100
+
+
+class _ShortRepr(reprlib.Repr):
+    def __init__(self):
+        reprlib.Repr.__init__(self)
+        self.maxlevel = 3
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 6
+        self.maxother = _SHOWN_MAX
+
+    def repr_str(self, x, level):
+        text = repr(x) if len(x) <= _SHOWN_MAX else None
+        if text is not None and len(text) <= _SHOWN_MAX:
+            return text
+        head = _SHOWN_HEAD
+        while len(repr(x[:head])) > 3 * _SHOWN_HEAD:  # escapes ('\x00', '\ud800') take up to 6 characters
+            head //= 2
+        return '%s... (%d characters)' % (repr(x[:head]), len(x))
+
+    def repr_int(self, x, level):
+        # repr() of an int with more than 4300 digits raises ValueError (Python 3.11+).
+        if -10 ** _MAX_DIGITS < x < 10 ** _MAX_DIGITS:
+            return repr(x)
+        return '<an integer of about %d digits>' % int(x.bit_length() * math.log10(2) + 1)
+
+
+def short_repr(value):
+    """repr() for error messages: long strings, huge numbers and big containers cut short; it never raises."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    text = _ShortRepr().repr(value)
+    if len(text) > 2 * _SHOWN_MAX:
+        text = text[:_SHOWN_MAX] + '...'
+    return text
+
+
 def _fail(name, value, reason):
-    raise InvalidValue(f'{name}: {value!r} {reason}')
+    raise InvalidValue(f'{name}: {short_repr(value)} {reason}')
 
 
 def _size_from_string(value, name):
@@ -164,29 +203,104 @@ def format_cpus(nano_cpus):
     return f'{whole}.{fraction:09d}'.rstrip('0')
 
 
-_DURATION_PART = re.compile(r'([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s|m|h)')
-_DURATION_NS = {'ns': 1, 'us': 10 ** 3, 'ms': 10 ** 6, 's': NANO, 'm': 60 * NANO, 'h': 3600 * NANO}
+# Go's time.ParseDuration grammar (units ns, us/µs/μs, ms, s, m, h); one number per unit.
+_DURATION_PART = re.compile('([0-9]*(?:\\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)')
+_DURATION_NS = {'ns': 1, 'us': 10 ** 3, '\u00b5s': 10 ** 3, '\u03bcs': 10 ** 3, 'ms': 10 ** 6, 's': NANO,
+                'm': 60 * NANO, 'h': 3600 * NANO}
 _DURATION_HINT = 'use seconds (30) or a duration such as 30s, 1m30s, 500ms or 1h'
+# The engine keeps durations as Go's time.Duration: a signed 64-bit count of nanoseconds.
+MAX_DURATION = INT64_MAX
+_MAX_DURATION_SHOWN = '2562047h47m16.854775807s (about 292 years)'
+# Longer text cannot be a sensible duration, and findall() over it would take quadratic time.
+_MAX_DURATION_TEXT_LENGTH = 200
+_TOO_MANY_DIGITS = object()
 
 
-def parse_duration(value, name='duration'):
-    """Seconds (int) or a Go-style duration ('1m30s') -> nanoseconds, as the engine stores them."""
+def _duration_from_text(text, bare_seconds=True):
+    """Nanoseconds as a Fraction, None when ``text`` is no duration, or _TOO_MANY_DIGITS."""
+    if bare_seconds and _CPUS.match(text):  # a bare number means seconds
+        text += 's'
+    parts = _DURATION_PART.findall(text)
+    if not parts or ''.join(number + unit for number, unit in parts) != text:
+        return None
+    total = Fraction(0)
+    for number, unit in parts:
+        if number in ('', '.'):
+            return None
+        if len(number) > _MAX_DIGITS:
+            return _TOO_MANY_DIGITS
+        total += Fraction(number) * _DURATION_NS[unit]
+    return total
+
+
+def _duration_from_string(value, name):
+    """Nanoseconds (a Fraction) of a duration written as text; raises InvalidValue."""
+    text = value.strip()
+    if len(text) > _MAX_DURATION_TEXT_LENGTH:
+        _fail(name, value, f'is not a duration (it is {len(text)} characters long); {_DURATION_HINT}')
+    if text.startswith('-') and _duration_from_text(text[1:]) is not None:
+        _fail(name, value, 'is negative, which is not a duration here; ' + _DURATION_HINT)
+    total = _duration_from_text(text)
+    if total is None:
+        _fail(name, value, 'is not a duration; ' + _DURATION_HINT)
+    if total is _TOO_MANY_DIGITS:
+        _fail(name, value, f'has a number of more than {_MAX_DIGITS} digits; the maximum is {_MAX_DURATION_SHOWN}')
+    return total
+
+
+def parse_duration(value, name='duration', minimum=None):
+    """Seconds (int, float or numeric text) or a Go-style duration ('1m30s') -> int nanoseconds.
+
+    The result is what the engine stores: at least 1ns (and at least ``minimum`` ns when
+    given), a whole number of nanoseconds, and at most MAX_DURATION. Raises InvalidValue.
+    """
     if isinstance(value, bool) or value is None:
         _fail(name, value, 'is not a duration; ' + _DURATION_HINT)
-    if isinstance(value, (int, float)):
-        text = repr(value)
-        value = '%ss' % value
+    if isinstance(value, int):
+        total = Fraction(value) * NANO
+    elif isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            _fail(name, value, 'is not a finite number; ' + _DURATION_HINT)
+        # repr() is the shortest text that round-trips: 0.1 means exactly a tenth of a second.
+        total = Fraction(repr(value)) * NANO
+    elif isinstance(value, str):
+        total = _duration_from_string(value, name)
     else:
-        text = value = str(value).strip()
-        if _CPUS.match(value):  # a bare number means seconds
-            value += 's'
-    parts = _DURATION_PART.findall(value)
-    if not parts or ''.join(number + unit for number, unit in parts) != value:
-        _fail(name, text, 'is not a duration; ' + _DURATION_HINT)
-    total = sum(Fraction(number) * _DURATION_NS[unit] for number, unit in parts)
-    if total <= 0:
-        _fail(name, text, 'must be longer than zero; ' + _DURATION_HINT)
-    return int(total)
+        _fail(name, value, f'is a {type(value).__name__}, not a duration; {_DURATION_HINT}')
+    if total < 0:
+        _fail(name, value, 'is negative, which is not a duration here; ' + _DURATION_HINT)
+    if total == 0:
+        _fail(name, value, 'must be longer than zero; ' + _DURATION_HINT)
+    if total > MAX_DURATION:
+        _fail(name, value, f'is too long; the maximum is {_MAX_DURATION_SHOWN}')
+    if total.denominator != 1:
+        _fail(name, value, 'is not a whole number of nanoseconds; the smallest step is 1ns')
+    result = total.numerator
+    if minimum is not None and result < minimum:
+        _fail(name, value, f'is shorter than the minimum of {format_duration(minimum)}')
+    return result
+
+
+def parse_go_duration(text):
+    """Signed int nanoseconds of ``text`` in Go's time.ParseDuration syntax, or None where Go refuses it.
+
+    That syntax is stricter than parse_duration's: every number needs a unit (only '0' may go
+    without), a sign is allowed, fractions of a nanosecond are dropped. For options the engine
+    parses itself (logging driver options), so they are checked as the engine will.
+    """
+    if not isinstance(text, str) or len(text) > _MAX_DURATION_TEXT_LENGTH:
+        return None
+    negative = text[:1] == '-'
+    body = text[1:] if text[:1] in ('-', '+') else text
+    if body == '0':
+        return 0
+    total = _duration_from_text(body, bare_seconds=False) if body else None
+    if total is None or total is _TOO_MANY_DIGITS:
+        return None
+    nanoseconds = int(total)
+    if nanoseconds > MAX_DURATION + negative:  # Go allows one more nanosecond below zero
+        return None
+    return -nanoseconds if negative else nanoseconds
 
 
 def format_duration(nanoseconds):

@@ -487,3 +487,84 @@ def test_unreadable_dockerignore(tmp_path, monkeypatch):
     monkeypatch.setattr(build_context, 'open', fake_open, raising=False)
     message = _error(context_files, tmp_path)
     assert '.dockerignore' in message and 'Permission denied' in message
+
+
+# --- hostile input (issue 12): one line, never another exception --------------------------
+
+@pytest.mark.parametrize('context_dir, fragment', [
+    (5, 'the build context must be a path (a string), not the int 5'),
+    (1.5, 'not the float 1.5'),
+    (True, 'not the bool True'),
+    (['/tmp'], 'not the list'),
+    (b'/tmp', 'not the bytes'),
+    (10 ** 5000, 'not the int <an integer of about 5001 digits>'),
+    ('/tmp/a\x00b', "the build context '/tmp/a\\x00b' contains a NUL character; remove it"),
+    ('/tmp/\ud800', "cannot be a file name here"),
+], ids=['int', 'float', 'bool', 'list', 'bytes', 'huge-int', 'nul', 'surrogate'])
+@pytest.mark.parametrize('function', [context_files, build_digest, DockerIgnore.from_context])
+def test_a_context_that_is_no_path_is_refused(function, context_dir, fragment):
+    assert fragment in _error(function, context_dir)
+
+
+@pytest.mark.parametrize('dockerfile, fragment', [
+    (5, 'dockerfile must be a path (a string), not the int 5'),
+    (['Dockerfile'], 'not the list'),
+    ('Docker\x00file', "dockerfile 'Docker\\x00file' contains a NUL character"),
+    ('\udfffDockerfile', 'cannot be a file name here'),
+], ids=['int', 'list', 'nul', 'surrogate'])
+@pytest.mark.parametrize('function', [context_files, build_digest, DockerIgnore.from_context])
+def test_a_dockerfile_that_is_no_path_is_refused(context, function, dockerfile, fragment):
+    assert fragment in _error(function, str(context), dockerfile)
+
+
+def test_paths_may_still_be_path_objects(context):
+    assert context_files(context, 'Dockerfile') == context_files(str(context), 'Dockerfile')
+    assert DockerIgnore.from_context(context, 'Dockerfile').patterns == \
+        DockerIgnore.from_context(str(context)).patterns
+
+
+@pytest.mark.parametrize('parameters, fragment', [
+    ({'args': {'A': 1}}, "build args: the value of 'A' is an int, not a string (quote the value)"),
+    ({'args': {'A': True}}, "the value of 'A' is a bool"),
+    ({'args': {'A': ['x']}}, "the value of 'A' is a list"),
+    ({'args': {1: 'x'}}, 'build args must have string names; 1 is an int'),
+    ({'args': ['A=1']}, 'build args must be a dictionary of names to strings, not a list'),
+    ({'labels': {'a': None}}, "build labels: the value of 'a' is a NoneType"),
+    ({'labels': {'a': 10 ** 5000}}, "build labels: the value of 'a' is an int"),
+    ({'target': ['prod']}, "the build target must be a string, not the list ['prod']"),
+    ({'platform': 5}, 'the build platform must be a string, not the int 5'),
+], ids=['int-arg', 'bool-arg', 'list-arg', 'int-name', 'list-args', 'none-label', 'huge-label', 'list-target',
+        'int-platform'])
+def test_digest_parameters_must_be_strings(context, parameters, fragment):
+    # 1 and '1' reach the engine differently (or not at all); they must not pass as the same input.
+    message = _error(lambda: build_digest(context, **parameters))
+    assert message.startswith('cannot digest the build parameters: ') and fragment in message
+
+
+def test_digest_of_a_deeply_nested_parameter_is_refused(context):
+    nested = []
+    for _depth in range(100000):
+        nested = [nested]
+    assert 'is a list, not a string' in _error(lambda: build_digest(context, args={'A': nested}))
+
+
+@pytest.mark.parametrize('lines, fragment', [
+    (['*.md', 5], '.dockerignore line 2: 5 is an int, not a line of text'),
+    ([None], '.dockerignore line 1: None is a NoneType'),
+    ('a' * (64 * 1024), '.dockerignore line 1 is 65536 characters long; Docker cannot read a .dockerignore line of '
+                        '64 KiB or more'),
+    ('ok\n' + '\u00e9' * (32 * 1024), 'line 2 is 32768 characters long'),  # 64 KiB in UTF-8
+], ids=['int-line', 'none-line', 'long-line', 'long-utf8-line'])
+def test_dockerignore_lines_that_docker_cannot_read(lines, fragment):
+    assert fragment in _error(DockerIgnore, lines)
+
+
+def test_dockerignore_line_just_below_the_limit_is_read():
+    assert DockerIgnore('a' * (64 * 1024 - 1)).patterns == ['a' * (64 * 1024 - 1)]
+
+
+@pytest.mark.parametrize('path', [5, None, b'a', ['a']], ids=repr)
+def test_dockerignore_matching_needs_a_path(path):
+    ignore = DockerIgnore(['*.md', '!keep.md'])
+    assert 'must be a path (a string)' in _error(ignore.excludes, path)
+    assert 'must be a path (a string)' in _error(ignore.may_reinclude_below, path)

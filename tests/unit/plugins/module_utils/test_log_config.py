@@ -8,6 +8,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.log_config import 
     normalise_log_options,
     validate_log_driver,
 )
+from ansible_collections.dockhand.docker.plugins.module_utils.units import short_repr
 
 GOOD = [
     ("json-file", {}),
@@ -280,3 +281,140 @@ def test_plugin_reference_detection():
     assert is_plugin_reference("loki:latest")
     assert not is_plugin_reference("json-file")
     assert not is_plugin_reference("loki")
+
+
+# --- hostile input (issue 12): one line naming the option, never another exception -----------
+
+HUGE = 10 ** 5000  # str() of it raises ValueError on Python 3.11+ (the 4,300-digit limit)
+
+HOSTILE = [
+    # ports: str.isdigit() takes '²' and '٣', int() does not; 5,000 digits pass isdigit too
+    ("syslog", {"syslog-address": "tcp://h:²"}, "log_options.syslog-address: 'tcp://h:²' has an invalid port '²'"),
+    ("syslog", {"syslog-address": "udp://h:٣"}, "has an invalid port '٣'; use a number from 1 to 65535"),
+    ("syslog", {"syslog-address": "tcp://h:" + "1" * 5000}, "has an invalid port '1111"),
+    ("gelf", {"gelf-address": "udp://h:²"}, "has an invalid port '²'"),
+    ("fluentd", {"fluentd-address": "h:" + "9" * 5000}, "has an invalid port"),
+    ("syslog", {"syslog-address": "tcp://h:99999"}, "has an invalid port '99999'"),
+    ("syslog", {"syslog-facility": "²"}, "log_options.syslog-facility: '²' is not a syslog facility"),
+    ("syslog", {"syslog-facility": "1" * 5000}, "is not a syslog facility"),
+    # integers: Go reads them into 64 bits at most
+    ("json-file", {"max-file": "1" * 5000}, "log_options.max-file: '1111"),
+    ("json-file", {"max-file": "99999999999999999999"}, "is out of range; use a positive integer"),
+    ("json-file", {"max-file": "³"}, "is not a positive integer"),
+    ("json-file", {"max-file": HUGE}, "<an integer of about 5001 digits> is too large or not finite"),
+    ("json-file", {"tag": float("nan")}, "log_options.tag: nan is too large or not finite"),
+    ("json-file", {"tag": float("inf")}, "is too large or not finite"),
+    # addresses: Go's url.Parse refuses control characters; the resolver knows no IDNA
+    ("syslog", {"syslog-address": "tcp://h\x00:514"}, "contains a control character"),
+    ("syslog", {"syslog-address": "unix:///dev/log\n"}, "contains a control character"),
+    ("gelf", {"gelf-address": "udp://h\t:12201"}, "contains a control character"),
+    ("fluentd", {"fluentd-address": "/run/f.sock\x00"}, "contains a control character"),
+    ("syslog", {"syslog-address": "tcp://hôst:514"}, "is not an address of the form host:port"),
+    ("syslog", {"syslog-address": "tcp://[:::::]:514"}, "has an invalid IPv6 address in brackets"),
+    ("gelf", {"gelf-address": "udp://[::ffff:1.2.3.4.5]:1"}, "has an invalid IPv6 address"),
+    # splunk-url: the engine refuses a path, query or fragment when the container starts
+    ("splunk", {"splunk-url": "https://s:8088/services/collector", "splunk-token": "t"},
+     "must be scheme://host:port with no path, query or fragment"),
+    ("splunk", {"splunk-url": "https://s:8088?x=1", "splunk-token": "t"}, "no path, query or fragment"),
+    ("splunk", {"splunk-url": "https://s:8088#f", "splunk-token": "t"}, "no path, query or fragment"),
+    ("splunk", {"splunk-url": "https://s:99999", "splunk-token": "t"}, "has an invalid port '99999'"),
+    ("splunk", {"splunk-url": "https://s p:8088", "splunk-token": "t"}, "is not an address of the form host:port"),
+    ("syslog", {"syslog-address": "tcp://u:Sys-Pa55@h:514"},
+     "'tcp://u:********@h:514' contains user credentials (user:password@), which this address does not take"),
+    # fluentd values the engine parses when the container is created
+    ("fluentd", {"fluentd-buffer-limit": "lots"}, "log_options.fluentd-buffer-limit: 'lots' is not a size"),
+    ("fluentd", {"fluentd-retry-wait": "5"}, "log_options.fluentd-retry-wait: '5' is not a duration such as"),
+    ("fluentd", {"fluentd-retry-wait": "1sec"}, "a number with a unit ns, us, ms, s, m or h each"),
+    ("fluentd", {"fluentd-write-timeout": "soon"}, "is not a duration"),
+    ("fluentd", {"fluentd-async-reconnect-interval": "1h"}, "is out of range; use a duration from 100ms to 10s"),
+    ("fluentd", {"fluentd-async-reconnect-interval": "50ms"}, "is out of range"),
+    ("fluentd", {"fluentd-async-reconnect-interval": "-1s"}, "is out of range"),
+    # the tag is a Go template, parsed when the container starts
+    ("json-file", {"tag": "{{.Name"}, "log_options.tag: '{{.Name' has a '{{' that is never closed"),
+    ("syslog", {"tag": "a{{.ID}}b{{"}, "is never closed"),
+    ("json-file", {"tag": "{{ }}"}, "has an empty '{{}}'"),
+]
+
+
+@pytest.mark.parametrize("driver,options,message", HOSTILE, ids=[short_repr(case[1])[:50] for case in HOSTILE])
+def test_hostile_values_are_refused_in_one_line(driver, options, message):
+    with pytest.raises(InvalidLogConfig) as caught:
+        normalise_log_options(driver, options)
+    text = str(caught.value)
+    assert message in text
+    assert "\n" not in text and len(text) < 1000
+    assert text.startswith("log_options")
+
+
+@pytest.mark.parametrize("driver,options", [
+    ("fluentd", {"fluentd-async-reconnect-interval": "0"}),
+    ("fluentd", {"fluentd-async-reconnect-interval": "100ms", "fluentd-retry-wait": "1.5s",
+                 "fluentd-write-timeout": "+1m30s", "fluentd-buffer-limit": "8m"}),
+    ("fluentd", {"fluentd-async-reconnect-interval": "10s"}),
+    ("splunk", {"splunk-url": "https://s:8088/", "splunk-token": "t"}),
+    ("splunk", {"splunk-url": "https://[2001:db8::1]:8088", "splunk-token": "t"}),
+    ("syslog", {"syslog-address": "tcp://[fe80::1%eth0]:514", "syslog-facility": "007"}),
+    ("syslog", {"syslog-address": "udp://log_host-1.example.com"}),
+    ("json-file", {"tag": "{{.Name}}/{{.ID}}", "max-file": "0009"}),
+    ("json-file", {"tag": ""}),
+    ("json-file", {"max-file": "9223372036854775807"}),
+])
+def test_edges_still_accepted(driver, options):
+    assert normalise_log_options(driver, options) == (options, [])
+
+
+def test_secret_values_stay_out_of_warnings_and_errors():
+    result, warnings = normalise_log_options("splunk", {"splunk-url": "https://s:8088", "splunk-token": 123456})
+    assert result["splunk-token"] == "123456"
+    assert warnings == ["log_options.splunk-token: the int ******** was passed as the string ********; quote it to "
+                        "avoid this warning"]
+    with pytest.raises(InvalidLogConfig) as caught:
+        normalise_log_options("splunk", {"splunk-url": "https://s:8088", "splunk-token": ["hunter2"]})
+    assert str(caught.value) == "log_options.splunk-token: ******** is a list; logging options take strings"
+    with pytest.raises(InvalidLogConfig) as caught:
+        normalise_log_options("splunk", {"splunk-url": "https://user:hunter2@s:8088/x", "splunk-token": "t"})
+    assert "hunter2" not in str(caught.value) and "no path, query or fragment" in str(caught.value)
+
+
+def test_odd_option_names_are_quoted_in_messages():
+    with pytest.raises(InvalidLogConfig) as caught:
+        normalise_log_options("loki:latest", {"a\nb": None})
+    assert str(caught.value) == "log_options['a\\nb'] has no value; give it a string value or leave the option out"
+    with pytest.raises(InvalidLogConfig) as caught:
+        normalise_log_options("json-file", {"bad\x00name": "1"})
+    assert "unknown option 'bad\\x00name'" in str(caught.value)
+    with pytest.raises(InvalidLogConfig) as caught:
+        normalise_log_options("json-file", {HUGE: "1"})
+    assert "option names must be non-empty strings, got <an integer of about 5001 digits>" in str(caught.value)
+
+
+@pytest.mark.parametrize("driver", [5, 1.5, ["json-file"], {"a": 1}, True, HUGE], ids=short_repr)
+def test_a_driver_that_is_not_a_name_is_refused_with_the_options(driver):
+    with pytest.raises(InvalidLogConfig, match=r"^log_options: the logging driver .* is not a name"):
+        normalise_log_options(driver, {"max-size": "1m"})
+
+
+@pytest.mark.parametrize("driver,message", [
+    (HUGE, "log_driver must be a logging driver name such as json-file or local, not <an integer of about"),
+    ("json\x00file", "log_driver: 'json\\x00file' is not a logging driver name"),
+    ("loki:latest\u200b", "is not a logging driver name"),
+    ("jsön-file", "is not a logging driver name"),
+    ("x" * 5000, "log_driver: 'xxxx"),
+], ids=["huge-int", "nul", "zero-width-space", "non-ascii", "long"])
+def test_validate_log_driver_refuses_hostile_names(driver, message):
+    with pytest.raises(InvalidLogConfig) as caught:
+        validate_log_driver(driver, available=["json-file"])
+    assert message in str(caught.value)
+    assert len(str(caught.value)) < 1000
+
+
+def test_validate_log_driver_ignores_what_is_not_a_name_in_the_engine_list():
+    assert validate_log_driver("json-file", available=[None, 3, "json-file"]) == "json-file"
+    with pytest.raises(InvalidLogConfig, match="available: json-file, none$"):
+        validate_log_driver("local", available=["json-file", None, 2])
+    assert validate_log_driver("json-file", available=None) == "json-file"
+
+
+@pytest.mark.parametrize("driver", [None, 5, 0.0, False, b"a/b", HUGE, ["a/b"]], ids=short_repr)
+def test_plugin_reference_detection_of_non_strings(driver):
+    assert is_plugin_reference(driver) is False

@@ -334,3 +334,48 @@ def test_reference_fields_are_read_only():
 ])
 def test_is_image_id(text, expected):
     assert is_image_id(text) is expected
+
+
+# --- hostile input (issue 12): one line, never another exception --------------------------
+
+HUGE = 10 ** 5000  # str() of it raises ValueError on Python 3.11+ (the 4,300-digit limit)
+
+HOSTILE = [
+    (HUGE, 'invalid image reference <an integer of about 5001 digits>: expected a string, got int'),
+    (-HUGE, 'invalid image reference <an integer of about 5001 digits>: expected a string, got int'),
+    ([HUGE], 'invalid image reference [<an integer of about 5001 digits>]: expected a string, got list'),
+    # Docker's grammar has no dotted IPv4 tail in a bracketed IPv6 registry; ipaddress accepts one.
+    ('[::ffff:1.2.3.4]:5000/app', "the registry '[::ffff:1.2.3.4]:5000' is not a valid IPv6 address in brackets"),
+    ('[::1.2.3.4]/app', 'is not a valid IPv6 address in brackets'),
+    ('localhost:²/app', "the registry port '²' must be 1 to 5 digits"),
+    ('localhost:' + '9' * 5000 + '/app', "the registry port '9999"),
+    ('app:²', "the tag contains '²'"),
+    ('a' * 100000, "invalid image reference 'aaaa"),
+]
+
+
+@pytest.mark.parametrize('value, message', HOSTILE, ids=['%d' % index for index in range(len(HOSTILE))])
+def test_hostile_references_are_refused_in_one_line(value, message):
+    with pytest.raises(InvalidReference) as exc_info:
+        parse_reference(value)
+    text = str(exc_info.value)
+    assert message in text
+    assert '\n' not in text and len(text) < 1000
+
+
+def test_long_references_are_cut_short_in_messages():
+    with pytest.raises(InvalidReference) as exc_info:
+        parse_reference('A' * 100000)
+    text = str(exc_info.value)
+    assert text.startswith("invalid image reference '" + 'A' * 100 + "'... (100000 characters): ")
+    assert len(text) < 1000
+
+
+def test_with_tag_refuses_a_huge_int():
+    with pytest.raises(InvalidReference, match='the tag must be a string, not int'):
+        parse_reference('nginx').with_tag(HUGE)
+
+
+@pytest.mark.parametrize('text', ['[::1]:5000/app', '[2001:DB8::1]/app', '[fe80::1:2:3:4]:5000/x'])
+def test_bracketed_ipv6_registries_still_accepted(text):
+    assert parse_reference(text).registry == text.split('/')[0]

@@ -16,7 +16,9 @@ from ansible_collections.dockhand.docker.plugins.module_utils.units import (
     format_size,
     parse_cpus,
     parse_duration,
+    parse_go_duration,
     parse_size,
+    short_repr,
 )
 
 K, M, G, T, P = 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4, 1024 ** 5
@@ -363,3 +365,119 @@ def test_parse_duration_rejects(value, fragment):
                                       (NANO // 2, '500ms'), (0, None), (1500, '1500ns')])
 def test_format_duration(ns, text):
     assert format_duration(ns) == text
+
+
+# --- hostile input (issue 12): one line naming the option, never another exception -----------
+
+HUGE = 10 ** 5000  # str() of it raises ValueError on Python 3.11+ (the 4,300-digit limit)
+MAX_NS = INT64_MAX  # Go's time.Duration, in nanoseconds
+
+
+def _deeply_nested(depth=100000):
+    value = []
+    for _level in range(depth):
+        value = [value]
+    return value
+
+
+# (parser, value, fragment of the message after "<name>: <value> ")
+REFUSED = [
+    (parse_size, HUGE, 'is too large; the maximum is 9223372036854775807 bytes'),
+    (parse_size, -HUGE, 'is negative'),
+    (parse_cpus, HUGE, 'is too large'),
+    (parse_duration, HUGE, 'is too long; the maximum is 2562047h47m16.854775807s'),
+    (parse_duration, 10 ** 30, 'is too long; the maximum is 2562047h47m16.854775807s'),
+    (parse_duration, '1e30', 'is not a duration'),
+    (parse_duration, 9223372037, 'is too long'),
+    (parse_duration, '2562048h', 'is too long'),
+    (parse_duration, '9223372036854775808ns', 'is too long'),
+    (parse_duration, 1e16, 'is too long'),
+    (parse_duration, '1' * 5000 + 's', 'is not a duration (it is 5001 characters long)'),
+    (parse_duration, '1' * 100 + 's', 'has a number of more than 64 digits'),
+    (parse_duration, '0.5ns', 'is not a whole number of nanoseconds; the smallest step is 1ns'),
+    (parse_duration, '1.5ns', 'is not a whole number of nanoseconds'),
+    (parse_duration, 1e-10, 'is not a whole number of nanoseconds'),
+    (parse_duration, -1, 'is negative'),
+    (parse_duration, '-1m', 'is negative'),
+    (parse_duration, -0.5, 'is negative'),
+    (parse_duration, float('nan'), 'is not a finite number'),
+    (parse_duration, float('-inf'), 'is not a finite number'),
+    (parse_duration, ['30s'], 'is a list, not a duration'),
+    (parse_duration, {'s': 30}, 'is a dict, not a duration'),
+    (parse_duration, _deeply_nested(), 'is a list, not a duration'),
+    (parse_duration, '3²s', 'is not a duration'),
+    (parse_duration, '٣s', 'is not a duration'),
+    (parse_duration, '.s', 'is not a duration'),
+    (parse_duration, '1s\x00', 'is not a duration'),
+    (parse_cpus, '²', 'is not a number of CPUs'),
+    (parse_size, '٣m', 'is not a size'),
+]
+
+
+@pytest.mark.parametrize('parser, value, fragment', REFUSED,
+                         ids=['%s-%d' % (case[0].__name__, index) for index, case in enumerate(REFUSED)])
+def test_hostile_input_is_refused_in_one_line(parser, value, fragment):
+    with pytest.raises(InvalidValue) as err:
+        parser(value, 'opt')
+    message = str(err.value)
+    assert message.startswith('opt: ')
+    assert fragment in message
+    assert '\n' not in message and len(message) < 1000
+
+
+@pytest.mark.parametrize('value, expected', [
+    (MAX_NS // NANO, MAX_NS // NANO * NANO),  # the largest whole number of seconds
+    ('2562047h47m16.854775807s', MAX_NS),
+    ('9223372036854775807ns', MAX_NS),
+    (5e-05, 50000),  # repr() is '5e-05': once refused as 'not a duration'
+    (1e-09, 1),
+    ('.5s', NANO // 2),  # Go's syntax allows a number without a leading or trailing digit
+    ('5.s', 5 * NANO),
+    ('1us', 1000), ('1\u00b5s', 1000), ('1\u03bcs', 1000),
+    ('1h1m1s1ms1us1ns', 3661001001001),
+])
+def test_parse_duration_edges(value, expected):
+    assert parse_duration(value, 'interval') == expected
+
+
+def test_parse_duration_minimum():
+    assert parse_duration('1ms', 'healthcheck.interval', minimum=10 ** 6) == 10 ** 6
+    with pytest.raises(InvalidValue) as err:
+        parse_duration('999us', 'healthcheck.interval', minimum=10 ** 6)
+    assert str(err.value) == "healthcheck.interval: '999us' is shorter than the minimum of 1ms"
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('0', 0), ('-0', 0), ('+0', 0), ('0s', 0), ('1s', NANO), ('-1s', -NANO), ('+1.5m', 90 * NANO), ('.5s', NANO // 2),
+    ('0.5ns', 0), ('9223372036854775807ns', MAX_NS), ('-9223372036854775808ns', -MAX_NS - 1),
+    ('9223372036854775808ns', None), ('5', None), ('1.5', None), ('', None), ('-', None), ('s', None), ('.s', None),
+    ('1sec', None), ('1m1', None), ('1 s', None), ('²s', None), (5, None), (None, None), ('1' * 300 + 's', None),
+])
+def test_parse_go_duration(text, expected):
+    assert parse_go_duration(text) == expected
+
+
+@pytest.mark.parametrize('value, shown', [
+    ('abc', "'abc'"),
+    ('x' * 698, repr('x' * 698)),
+    ('x' * 699, repr('x' * 100) + '... (699 characters)'),
+    ('\x00' * 200, repr('\x00' * 50) + '... (200 characters)'),
+    (HUGE, '<an integer of about 5001 digits>'),
+    (-HUGE, '<an integer of about 5001 digits>'),
+    ([HUGE], '[<an integer of about 5001 digits>]'),
+    (True, 'True'), (None, 'None'), (1.5, '1.5'),
+], ids=lambda value: short_repr(value)[:40])
+def test_short_repr(value, shown):
+    assert short_repr(value) == shown
+
+
+def test_short_repr_of_deep_nesting_is_bounded():
+    assert len(short_repr(_deeply_nested())) < 100
+
+
+def test_long_values_are_cut_short_in_messages():
+    with pytest.raises(InvalidValue) as err:
+        parse_size('x' * 100000, 'memory')
+    assert str(err.value).startswith("memory: 'xxxx")
+    assert '... (100000 characters) is not a size' in str(err.value)
+    assert len(str(err.value)) < 400
