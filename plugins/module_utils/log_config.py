@@ -19,6 +19,11 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.dockhand.docker.plugins.module_utils.secrets import (
+    SECRET_MASK,
+    is_secret_name,
+    mask_url_credentials,
+)
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue, parse_size
 
 BUILTIN_DRIVERS = ('json-file', 'local', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk',
@@ -38,7 +43,7 @@ class InvalidLogConfig(InvalidValue):
 
 
 def _fail(where, value, reason):
-    raise InvalidLogConfig('%s: %r %s' % (where, value, reason))
+    raise InvalidLogConfig('%s: %s %s' % (where, _shown(where, value), reason))
 
 
 # Value checks: each takes (where, value) and raises InvalidLogConfig.
@@ -86,11 +91,15 @@ def _check_port(where, value, port, required):
         if required:
             _fail(where, value, 'has no port; use host:port (e.g. udp://192.0.2.10:12201)')
         return
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        _fail(where, value, 'has an invalid port %r; use a number from 1 to 65535' % port)
+    # ASCII digits only, and few: int() takes '²' and refuses thousands of digits.
+    if not re.match(r'[0-9]{1,5}\Z', port) or not 0 < int(port) < 65536:
+        _fail(where, value, 'has an invalid port %r; use a number from 1 to 65535' % _cut(port))
 
 
 def _host_port(where, value, rest, port_required):
+    if '@' in rest:
+        # A port parsed out of user:password@host would echo the password.
+        _fail(where, value, 'contains user credentials (user:password@), which this address does not take')
     match = _HOST_PORT.match(rest)
     if not match:
         _fail(where, value, 'is not an address of the form host:port')
@@ -224,15 +233,35 @@ def _as_string(where, value, warnings):
     if isinstance(value, bool):
         text = 'true' if value else 'false'
     elif isinstance(value, (int, float)):
-        text = str(value)
+        try:
+            text = str(value)
+        except ValueError:  # beyond Python's digit limit for str()
+            raise InvalidLogConfig('%s: the number is too large to be an option value; logging options take '
+                                   'strings' % where)
     elif value is None:
         raise InvalidLogConfig('%s has no value; give it a string value or leave the option out' % where)
     else:
-        raise InvalidLogConfig('%s: %r is a %s; logging options take strings'
-                               % (where, value, type(value).__name__))
-    warnings.append('%s: the %s %r was passed as the string %r; quote it to avoid this warning'
-                    % (where, type(value).__name__, value, text))
+        raise InvalidLogConfig('%s: %s is a %s; logging options take strings'
+                               % (where, _shown(where, value), type(value).__name__))
+    warnings.append('%s: the %s %s was passed as the string %s; quote it to avoid this warning'
+                    % (where, type(value).__name__, _shown(where, value), _shown(where, text)))
     return text
+
+
+def _cut(text, length=120):
+    return text if len(text) <= length else text[:length] + '...'
+
+
+def _shown(where, value):
+    """``value`` of the option ``where`` for a message: a secret (a token) not at all, the password of
+    an address (tcp://user:password@host) masked, and cut short."""
+    if is_secret_name(where.rsplit('.', 1)[-1]):
+        return SECRET_MASK
+    try:
+        return _cut(mask_url_credentials(repr(value)))
+    except ValueError:  # an integer beyond Python's digit limit for str()
+        return 'a number too large to show'
+
 
 
 def _cross_checks(driver, result, option_name):
