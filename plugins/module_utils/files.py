@@ -83,7 +83,7 @@ def _keep_owner(handle, temp_info, owner, path):
                           'or as its owner' % (owner[0], owner[1], path, os.geteuid(), _reason(exc)))
 
 
-def write_atomically(path, data=None, write=None, new_file_mode=PUBLIC_FILE_MODE, directory_mode=DIRECTORY_MODE,
+def write_atomically(path, data=None, write=None, private=False, new_file_mode=None, directory_mode=DIRECTORY_MODE,
                      new_owner=None):
     """Replace the file at ``path`` with ``data``, or with what ``write`` writes; return the path written.
 
@@ -96,9 +96,11 @@ def write_atomically(path, data=None, write=None, new_file_mode=PUBLIC_FILE_MODE
       it returns is ignored.
 
     The target keeps its mode and owner when it exists. A new file gets ``new_file_mode``
-    (:data:`PUBLIC_FILE_MODE`, or :data:`PRIVATE_FILE_MODE` for credentials) whatever the umask,
-    and the ``new_owner`` ``(uid, gid)`` when given (else the process's); missing directories are
-    created with ``directory_mode`` and ``new_owner``. A symbolic link at ``path`` (also one whose
+    whatever the umask (by default :data:`PUBLIC_FILE_MODE`, or :data:`PRIVATE_FILE_MODE` with
+    ``private``) and the ``new_owner`` ``(uid, gid)`` when given (else the process's); missing
+    directories are created with ``directory_mode`` and ``new_owner``. ``private`` is for files
+    that hold credentials: an existing one also loses any access by group and others, so that a
+    password is never written into a file others can read. A symbolic link at ``path`` (also one whose
     target does not exist yet) is followed: the file it points to is replaced, the link stays.
 
     On any failure the temporary file is removed and the target is as it was. A
@@ -126,7 +128,11 @@ def write_atomically(path, data=None, write=None, new_file_mode=PUBLIC_FILE_MODE
             if exc.errno != errno.ENOENT:
                 raise
             current = None
+        if new_file_mode is None:
+            new_file_mode = PRIVATE_FILE_MODE if private else PUBLIC_FILE_MODE
         mode = stat.S_IMODE(current.st_mode) if current else new_file_mode
+        if private:
+            mode &= ~0o077
         owner = (current.st_uid, current.st_gid) if current else new_owner
         handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(target), suffix='.tmp', dir=directory)
         with os.fdopen(handle, 'wb') as stream:

@@ -266,3 +266,21 @@ def test_docker_cli_sees_the_login(creds, config):
                           stdin=subprocess.DEVNULL, check=False, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Login Succeeded" in proc.stdout
+
+
+def test_owner_is_kept_and_a_new_file_belongs_to_the_home_owner(creds, config, tmp_path):
+    os.chown(str(config), 1234, 5678)
+    os.chmod(str(config), 0o640)
+    run, result = login(creds, config)
+    assert run.returncode == 0 and result["changed"] is True, result
+    assert (os.stat(config).st_uid, os.stat(config).st_gid) == (1234, 5678)
+    assert stat.S_IMODE(os.stat(config).st_mode) == 0o600, "a file with credentials is not readable by others"
+
+    home = tmp_path / "home" / "ci"
+    home.mkdir(parents=True)
+    os.chown(str(home), 2345, 6789)
+    path = home / ".docker" / "config.json"
+    run, result = login(creds, path)
+    assert run.returncode == 0 and result["changed"] is True, result
+    for made in (path, path.parent):
+        assert (os.stat(made).st_uid, os.stat(made).st_gid) == (2345, 6789)

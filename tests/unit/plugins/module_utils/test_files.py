@@ -42,8 +42,7 @@ def test_new_credentials_file_is_private(tmp_path):
     path = tmp_path / "home" / ".docker" / "config.json"
     old_umask = os.umask(0)
     try:
-        files.write_atomically(str(path), b'{"auths": {}}\n', new_file_mode=files.PRIVATE_FILE_MODE,
-                               directory_mode=0o700)
+        files.write_atomically(str(path), b'{"auths": {}}\n', private=True, directory_mode=0o700)
     finally:
         os.umask(old_umask)
     assert mode_of(path) == 0o600
@@ -89,6 +88,15 @@ def test_existing_file_keeps_its_mode(tmp_path, mode):
     files.write_atomically(str(path), '{"debug": true}\n')
     assert path.read_text() == '{"debug": true}\n'
     assert mode_of(path) == mode
+
+
+@pytest.mark.parametrize("mode, kept", [(0o644, 0o600), (0o600, 0o600), (0o400, 0o400), (0o4755, 0o4700)])
+def test_an_existing_credentials_file_loses_access_by_others(tmp_path, mode, kept):
+    path = tmp_path / "config.json"
+    path.write_text("{}")
+    os.chmod(str(path), mode)
+    files.write_atomically(str(path), '{"auths": {"r": {"auth": "c2VjcmV0"}}}', private=True)
+    assert mode_of(path) == kept
 
 
 @pytest.mark.skipif(not AS_ROOT, reason="giving files away needs root")
