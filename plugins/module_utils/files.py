@@ -228,4 +228,3 @@ def make_backup(path, keep=None):
                                   % (old, keep, _reason(exc)))
             removed.append(old)
     return backup, removed
-

@@ -263,7 +263,6 @@ def _shown(where, value):
         return 'a number too large to show'
 
 
-
 def _cross_checks(driver, result, option_name):
     def where(key):
         return '%s.%s' % (option_name, key)

@@ -16,8 +16,9 @@ description:
   - New or changed credentials are first checked by the Docker engine (the engine logs in to the
     registry); wrong credentials fail the task and leave the file as it was.
   - When the file already holds exactly these credentials for the registry (those the docker CLI
-    would use: the entry under its canonical key, else one under another spelling of it such as
-    C(https://host)), nothing is contacted and the task reports no change, unless O(reauthorize=true).
+    would use, from the entry under its canonical key or else one under another spelling of it
+    such as C(https://host)), nothing is contacted and the task reports no change, unless
+    O(reauthorize=true).
   - With O(state=absent), removes the registry's entry, like C(docker logout).
   - The file is rewritten atomically; every other setting in it is kept. A new file gets mode
     C(0600) (its new directory C(0700)); an existing one keeps its owner and its mode, less any

@@ -42,9 +42,9 @@ texts = st.one_of(st.sampled_from(INTERESTING_TEXT), st.text(max_size=20))
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), huge_integers,
     st.floats(allow_nan=True, allow_infinity=True), texts)
-dict_keys = st.one_of(st.sampled_from(KEY_NAMES + LOG_OPTION_NAMES + ["Soft", "Hard", "Name", "base", "size",
-                                                                     "path", "http-proxy", "nofile"]),
-                      st.text(max_size=8), st.integers(min_value=-2, max_value=2))
+NESTED_KEY_NAMES = ["Soft", "Hard", "Name", "base", "size", "path", "http-proxy", "nofile"]
+dict_keys = st.one_of(st.sampled_from(KEY_NAMES + LOG_OPTION_NAMES + NESTED_KEY_NAMES), st.text(max_size=8),
+                      st.integers(min_value=-2, max_value=2))
 values = st.recursive(scalars, lambda children: st.one_of(st.lists(children, max_size=4),
                                                           st.dictionaries(dict_keys, children, max_size=4)),
                       max_leaves=10)

@@ -185,7 +185,7 @@ def test_a_callback_writes_large_data_in_chunks(tmp_path):
     chunk = b"x" * 65536
 
     def write(out):
-        for _ in range(64):
+        for _chunk in range(64):
             out.write(chunk)
     files.write_atomically(str(path), write=write)
     assert path.stat().st_size == 64 * 65536
@@ -285,7 +285,7 @@ def test_only_the_newest_backups_are_kept(tmp_path):
     others = ["daemon.json.bak", "daemon.json.12.not-a-time~", "other.json.1.2020-01-01@10:00:00~"]
     for name in others:
         (tmp_path / name).write_text("not a backup of daemon.json by its name")
-    made = [files.make_backup(str(path), keep=3) for _ in range(2)]
+    made = [files.make_backup(str(path), keep=3) for _number in range(2)]
     assert made[0][1] == [str(legacy[0]), str(legacy[1])]
     assert made[1][1] == [str(legacy[2])]
     assert files.backups_of(str(path)) == [str(legacy[3]), made[0][0], made[1][0]]
