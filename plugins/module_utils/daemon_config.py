@@ -21,14 +21,15 @@ import copy
 import difflib
 import ipaddress
 import json
+import math
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-import time
 
-from ansible_collections.dockhand.docker.plugins.module_utils.diff import SECRET_MASK, ChangeSet
+from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
+from ansible_collections.dockhand.docker.plugins.module_utils.files import make_backup, write_atomically
 from ansible_collections.dockhand.docker.plugins.module_utils.items import validated_options
 from ansible_collections.dockhand.docker.plugins.module_utils.log_config import (
     BUILTIN_DRIVERS,
@@ -36,12 +37,18 @@ from ansible_collections.dockhand.docker.plugins.module_utils.log_config import 
     validate_log_driver,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.plan import checked_plan
+from ansible_collections.dockhand.docker.plugins.module_utils.secrets import (
+    SECRET_MASK,
+    is_secret_name,
+    mask_url_credentials,
+    scrub,
+)
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue, parse_size
 
 DEFAULT_PATH = '/etc/docker/daemon.json'
 DEFAULT_LOG_DRIVER = 'json-file'
-FILE_MODE = 0o644
 DIRECTORY_MODE = 0o755
+DEFAULT_BACKUP_KEEP = 5
 DOCKERD_TIMEOUT = 60
 # Where dockerd is looked for when it is not on PATH (Ansible's PATH may lack the sbin directories).
 DOCKERD_FALLBACKS = ('/usr/sbin/dockerd', '/usr/bin/dockerd')
@@ -59,19 +66,102 @@ ARGUMENT_SPEC = dict(
     validate=dict(type='bool', default=True),
     dockerd_path=dict(type='path'),
     backup=dict(type='bool', default=False),
+    backup_keep=dict(type='int', default=DEFAULT_BACKUP_KEEP),
     force=dict(type='bool', default=False),
 )
 PLANNED_OPTIONS = ('path', 'settings', 'remove', 'log_driver', 'log_opts', 'allow_unknown_keys', 'force')
-# Logging options whose values are credentials: masked in the diff and the returned config.
+# Logging options whose values are credentials, besides every option whose name says so
+# (secrets.is_secret_name): masked wherever the configuration is shown.
 SECRET_LOG_OPTIONS = ('splunk-token', 'logentries-token')
+# The engine reads integers into Go's 64-bit types; JSON nested deeper than this is not a configuration.
+INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
+MAX_DEPTH = 32
+# Values are cut to this many characters in messages (a 5,000-digit port says nothing more).
+_SHOWN_LENGTH = 120
 
 
 class DaemonConfigError(InvalidValue):
     """Bad input or an unusable file; the message is the task's one-line failure."""
 
 
+# ---- secrets: how the configuration and values in messages may be shown ----
+
+def _is_secret(name):
+    """A key whose value is a secret: a logging token, any key whose name says so (secrets.is_secret_name).
+
+    Documented top-level keys are not (``tlskey`` holds the path of a key, not a key).
+    """
+    return name not in KEYS and (name in SECRET_LOG_OPTIONS or is_secret_name(name))
+
+
+def masked_value(value, name=None):
+    """``value`` (of the key ``name``) as it may be shown: secret values and the passwords of URLs masked."""
+    if name is not None and value is not None and _is_secret(name):
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return dict((key, masked_value(item, key)) for key, item in value.items())
+    if isinstance(value, list):
+        return [masked_value(item) for item in value]
+    return mask_url_credentials(value)
+
+
+def masked_config(config):
+    """A copy of ``config`` (daemon.json data) with every secret masked, for results and diffs."""
+    if not isinstance(config, dict):
+        return masked_value(config)
+    return dict((key, masked_value(value, key)) for key, value in config.items())
+
+
+def masked_options(options):
+    """A copy of the module's options (or engine_info's ``plan_daemon_config``) with secrets masked.
+
+    For ``invocation`` and the host's log (``DockhandModule(masked_params=...)``): the logging
+    tokens in ``log_opts`` and ``settings``, and the credentials in any URL among the values.
+    Takes anything, since the invocation is also shown when the options are malformed.
+    """
+    if not isinstance(options, dict):
+        return masked_value(options)
+    shown = dict((key, masked_value(value)) for key, value in options.items())
+    if 'settings' in shown:
+        shown['settings'] = masked_config(options['settings'])
+    if 'log_opts' in shown:
+        shown['log_opts'] = masked_value(options['log_opts'], 'log-opts')
+    return shown
+
+
+_MISSING = object()
+
+
+def _shown_change(before, after, name=None):
+    """``after`` masked, with " (changed)" on a masked part whose secret differs from ``before``'s."""
+    shown = masked_value(after, name)
+    if isinstance(after, dict) and isinstance(before, dict) and isinstance(shown, dict):
+        return dict((key, _shown_change(before.get(key, _MISSING), item, key)) for key, item in after.items())
+    if isinstance(after, list) and isinstance(before, list) and len(after) == len(before):
+        return [_shown_change(old, new) for old, new in zip(before, after)]
+    if (isinstance(shown, str) and before is not _MISSING and shown == masked_value(before, name)
+            and not same_value(before, after)):
+        return shown + ' (changed)'
+    return shown
+
+
+def _repr(value):
+    """``repr(value)`` for a message: the passwords of URLs in it masked, cut short."""
+    try:
+        text = mask_url_credentials(repr(value))
+    except ValueError:  # an integer beyond Python's digit limit for str()
+        return 'a %s too large to show' % _type_name(value)
+    return text if len(text) <= _SHOWN_LENGTH else text[:_SHOWN_LENGTH] + '...'
+
+
+def _shown(where, value):
+    """``value`` for a message about ``where`` (settings.proxies.http-proxy...): secrets masked, cut short."""
+    name = re.sub(r'\[[0-9]+\]\Z', '', str(where).rsplit('.', 1)[-1])
+    return _repr(masked_value(value, name))
+
+
 def _fail(where, value, reason):
-    raise DaemonConfigError('%s: %r %s' % (where, value, reason))
+    raise DaemonConfigError('%s: %s %s' % (where, _shown(where, value), reason))
 
 
 def _type_name(value):
@@ -87,7 +177,8 @@ def _with_article(value):
 
 
 def _wrong_type(where, value, expected):
-    raise DaemonConfigError('%s: %r is %s; it must be %s' % (where, value, _with_article(value), expected))
+    raise DaemonConfigError('%s: %s is %s; it must be %s' % (where, _shown(where, value), _with_article(value),
+                                                             expected))
 
 
 # Value checks: each takes (where, value) and raises DaemonConfigError; none changes the value.
@@ -105,6 +196,9 @@ def _string(where, value):
 
 
 def _integer(minimum=None, maximum=None):
+    # Beyond these the engine cannot read the number at all (Go's int64), whatever the key.
+    low = INT64_MIN if minimum is None else minimum
+    high = INT64_MAX if maximum is None else maximum
     if minimum is not None and maximum is not None:
         what = 'an integer from %d to %d' % (minimum, maximum)
     elif minimum == 1:
@@ -117,7 +211,9 @@ def _integer(minimum=None, maximum=None):
     def check(where, value):
         if isinstance(value, bool) or not isinstance(value, int):
             _wrong_type(where, value, what)
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        if (value < low and minimum is None) or (value > high and maximum is None):
+            _fail(where, value, 'is out of range; the engine reads integers from %d to %d' % (INT64_MIN, INT64_MAX))
+        if value < low or value > high:
             _fail(where, value, 'is out of range; it must be %s' % what)
     return check
 
@@ -206,6 +302,8 @@ def _fields(where, value, required=(), optional=()):
 def _size(where, value):
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         _wrong_type(where, value, 'a size such as "64m" or a number of bytes')
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        _fail(where, value, 'is too large; the maximum is %d bytes' % INT64_MAX)
     try:
         parse_size(value, name=where)
     except InvalidValue as exc:
@@ -224,8 +322,8 @@ def _host_port(where, value, text, port_required):
         if port_required:
             _fail(where, value, 'has no port; use host:port such as 127.0.0.1:9323')
         return
-    if not 0 < int(port) < 65536:
-        _fail(where, value, 'has an invalid port %r; use a number from 1 to 65535' % port)
+    if len(port) > 5 or not 0 < int(port) < 65536:
+        _fail(where, value, 'has an invalid port %s; use a number from 1 to 65535' % _repr(port))
 
 
 def _daemon_host(where, value):
@@ -240,7 +338,7 @@ def _daemon_host(where, value):
     elif scheme == 'tcp':
         _host_port(where, value, rest[:-1] if rest.endswith('/') else rest, port_required=False)
     elif scheme == 'fd':
-        if rest and not rest.isdigit():
+        if rest and not re.match(r'[0-9]+\Z', rest):
             _fail(where, value, 'is not fd:// or fd://<number>')
     else:
         _fail(where, value, 'has the scheme %r, which the engine does not listen on; %s' % (scheme, hint))
@@ -422,12 +520,53 @@ DEPRECATED_KEYS = {
 }
 
 
+def check_json(where, value, depth=0):
+    """Refuse what JSON cannot hold or the engine cannot read, naming ``where``.
+
+    NaN and the infinities have no JSON form, integers beyond 64 bits no Go type, keys must be
+    strings, text must be encodable as UTF-8 (a lone surrogate is not), and nothing else than
+    JSON's own types (strings, numbers, booleans, null, lists, dictionaries) can be written.
+    """
+    if depth > MAX_DEPTH:
+        raise DaemonConfigError('%s is nested more than %d levels deep; that is not a daemon configuration'
+                                % (where, MAX_DEPTH))
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not INT64_MIN <= value <= 2 ** 64 - 1:
+            _fail(where, value, 'is beyond the 64-bit integers the engine reads')
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            _fail(where, value, 'is not a number JSON can hold (NaN and infinities have no JSON form); '
+                                'give a finite number')
+    elif isinstance(value, str):
+        _check_text(where, value)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_json('%s[%d]' % (where, index), item, depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                _fail(where, key, 'is not a usable key; keys in JSON are strings')
+            _check_text(where, key)
+            check_json('%s.%s' % (where, key), item, depth + 1)
+    else:
+        _wrong_type(where, value, 'JSON data (a string, number, boolean, list or dictionary)')
+
+
+def _check_text(where, text):
+    try:
+        text.encode('utf-8')
+    except UnicodeError:
+        _fail(where, text, 'is not valid text (it holds a lone surrogate, which UTF-8 cannot encode)')
+
+
 def unknown_key_message(key, where='settings'):
     """The one line for a key the engine does not document, with the closest known keys."""
     close = difflib.get_close_matches(key, sorted(KEYS), n=3, cutoff=0.6)
     hint = ('did you mean %s? ' % ' or '.join(repr(name) for name in close)) if close else ''
-    return ('%s: %r is not a daemon.json key the engine documents; %sset allow_unknown_keys=true to write it '
-            'anyway (an engine that does not know a key refuses to start)' % (where, key, hint))
+    return ('%s: %s is not a daemon.json key the engine documents; %sset allow_unknown_keys=true to write it '
+            'anyway (an engine that does not know a key refuses to start)' % (where, _repr(key), hint))
 
 
 def validate_settings(settings, allow_unknown_keys=False, names=None):
@@ -445,11 +584,13 @@ def validate_settings(settings, allow_unknown_keys=False, names=None):
     warnings = []
     for key in settings:
         if not isinstance(key, str) or not key.strip():
-            raise DaemonConfigError('settings: %r is not a usable key; keys are non-empty strings' % (key,))
+            raise DaemonConfigError('settings: %s is not a usable key; keys are non-empty strings' % _repr(key))
+        _check_text('settings', key)
         value = settings[key]
         here = names.get(key, 'settings.%s' % key)
         if value is None:
             raise DaemonConfigError('%s has no value; give it a value, or list the key in remove to delete it' % here)
+        check_json(here, value)
         check = KEYS.get(key)
         if check is None:
             if not allow_unknown_keys:
@@ -470,14 +611,18 @@ def apply_shortcuts(settings, log_driver=None, log_opts=None):
     key to the name the user gave it, for messages. A shortcut and its key may both be given
     only when they are equal.
     """
+    if not isinstance(settings or {}, dict):
+        raise DaemonConfigError('settings must be a dictionary of daemon.json keys to values, not %s'
+                                % _with_article(settings))
     merged = dict(settings or {})
-    names = dict((key, 'settings.%s' % key) for key in merged)
+    names = dict((key, 'settings.%s' % key) for key in merged if isinstance(key, str))
     for option, key, value in (('log_driver', 'log-driver', log_driver), ('log_opts', 'log-opts', log_opts)):
         if value is None:
             continue
         if key in merged and merged[key] != value:
-            raise DaemonConfigError('%s and settings.%s are both given and differ (%r and %r); give one of them'
-                                    % (option, key, value, merged[key]))
+            raise DaemonConfigError('%s and settings.%s are both given and differ (%s and %s); give one of them'
+                                    % (option, key, _repr(masked_value(value, key)),
+                                       _repr(masked_value(merged[key], key))))
         merged[key] = value
         names[key] = option
     return merged, names
@@ -515,7 +660,10 @@ def check_logging(config, managed, names=None, path=None):
 
 def same_value(first, second):
     """Equal as JSON data: unlike ``==``, ``true`` differs from ``1`` and ``1.0`` from ``1``."""
-    return json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    try:
+        return json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON data (refused by check_json before it matters)
+        return first == second
 
 
 def merge(current, settings, remove=()):
@@ -537,8 +685,15 @@ def merge(current, settings, remove=()):
 
 
 def render(config):
-    """The file's text: 2-space indented JSON and a trailing newline."""
-    return json.dumps(config, indent=2, ensure_ascii=False) + '\n'
+    """The file's text: 2-space indented JSON and a trailing newline.
+
+    Raises :class:`DaemonConfigError` naming the key of a value JSON cannot hold (NaN...).
+    """
+    for key, value in config.items():
+        if not isinstance(key, str):
+            _fail('daemon.json', key, 'is not a usable key; keys in JSON are strings')
+        check_json(key, value)
+    return json.dumps(config, indent=2, ensure_ascii=False, allow_nan=False) + '\n'
 
 
 class ConfigFile(object):
@@ -578,70 +733,18 @@ def read_config(path):
         return ConfigFile(path, error='line %d, column %d: %s' % (exc.lineno, exc.colno, exc.msg), exists=True)
     except ValueError as exc:
         return ConfigFile(path, error=str(exc), exists=True)
+    except RecursionError:
+        return ConfigFile(path, error='it is nested too deeply to read', exists=True)
     if not isinstance(data, dict):
         return ConfigFile(path, error='it holds a JSON %s, not an object' % _type_name(data), exists=True)
     return ConfigFile(path, data=data, exists=True)
-
-
-def make_backup(path):
-    """Copy ``path`` beside itself with a timestamp (like Ansible's backups); return the copy's path."""
-    backup = '%s.%s.%s~' % (path, os.getpid(), time.strftime('%Y-%m-%d@%H:%M:%S', time.localtime()))
-    try:
-        shutil.copy2(path, backup)
-    except OSError as exc:
-        raise DaemonConfigError('cannot back up %s to %s: %s' % (path, backup, exc.strerror or exc))
-    return backup
-
-
-def _fsync_directory(directory):
-    try:
-        handle = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
-
-
-def write_atomically(path, text):
-    """Replace ``path`` with ``text``: a temporary file in the same directory, fsync, rename.
-
-    The file gets mode 0644 and, when running as root, owner root:root. A missing directory is
-    created with mode 0755. A symbolic link at ``path`` is followed, so the link stays.
-    """
-    target = os.path.realpath(path)
-    directory = os.path.dirname(target)
-    try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, DIRECTORY_MODE)
-            os.chmod(directory, DIRECTORY_MODE)
-        handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(target), suffix='.tmp', dir=directory)
-        try:
-            with os.fdopen(handle, 'wb') as stream:
-                stream.write(text.encode('utf-8'))
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temp, FILE_MODE)
-            if os.geteuid() == 0:
-                os.chown(temp, 0, 0)
-            os.rename(temp, target)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
-        _fsync_directory(directory)
-    except OSError as exc:
-        raise DaemonConfigError('cannot write %s: %s' % (path, exc.strerror or exc))
 
 
 def find_dockerd(dockerd_path=None):
     """The dockerd binary to validate with: ``dockerd_path``, else on PATH, else /usr/sbin/dockerd."""
     if dockerd_path:
         if not (os.path.isfile(dockerd_path) and os.access(dockerd_path, os.X_OK)):
-            raise DaemonConfigError('dockerd_path: %r is not an executable file' % dockerd_path)
+            raise DaemonConfigError('dockerd_path: %s is not an executable file' % _repr(dockerd_path))
         return dockerd_path
     found = shutil.which('dockerd')
     if found:
@@ -656,16 +759,28 @@ def _one_line(text):
     return ' '.join(text.split())
 
 
-def validate_with_dockerd(dockerd, text, path, timeout=DOCKERD_TIMEOUT):
+def secret_values(value, name=None, inside=False):
+    """The secret texts in daemon.json data: every scalar of a value :func:`masked_value` masks whole."""
+    inside = inside or (name is not None and _is_secret(name))
+    if isinstance(value, dict):
+        return [secret for key, item in value.items() for secret in secret_values(item, key, inside)]
+    if isinstance(value, list):
+        return [secret for item in value for secret in secret_values(item, None, inside)]
+    # Logging options are strings by then; other scalars (true, 3) would mask unrelated words.
+    return [value] if inside and isinstance(value, str) and value else []
+
+
+def validate_with_dockerd(dockerd, text, path, timeout=DOCKERD_TIMEOUT, secrets=()):
     """Run ``dockerd --validate`` on ``text`` in a temporary file; return ``(validated, message)``.
 
     ``validated`` is False (with the reason) when this dockerd has no ``--validate`` (before
     Docker Engine 23.0). Raises :class:`DaemonConfigError` when dockerd refuses the configuration.
+    dockerd may quote the file: ``secrets`` and the passwords of URLs are masked in what it says.
     """
     workdir = tempfile.mkdtemp(prefix='dockhand-daemon-json-')
     candidate = os.path.join(workdir, os.path.basename(path) or 'daemon.json')
     try:
-        with open(candidate, 'w') as handle:
+        with open(candidate, 'w', encoding='utf-8') as handle:
             handle.write(text)
         try:
             proc = subprocess.run([dockerd, '--validate', '--config-file', candidate], stdin=subprocess.DEVNULL,
@@ -678,6 +793,7 @@ def validate_with_dockerd(dockerd, text, path, timeout=DOCKERD_TIMEOUT):
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     output = _one_line(proc.stdout.decode('utf-8', 'replace')).replace(candidate, path)
+    output = mask_url_credentials(scrub(output, [str(secret) for secret in secrets]))
     if 'unknown flag: --validate' in output:
         return False, ('%s has no --validate (Docker Engine 23.0 and newer have it); only the checks of this '
                        'module were made' % dockerd)
@@ -687,26 +803,40 @@ def validate_with_dockerd(dockerd, text, path, timeout=DOCKERD_TIMEOUT):
     return True, output or 'configuration OK'
 
 
-def _masked(key, value):
-    if key == 'log-opts' and isinstance(value, dict):
-        return dict((name, SECRET_MASK if name in SECRET_LOG_OPTIONS else option) for name, option in value.items())
-    return value
-
-
-def masked_config(config):
-    """``config`` with the logging credentials replaced by ``********``, for output."""
-    return dict((key, _masked(key, value)) for key, value in config.items())
-
-
 def _check_remove(remove, settings, names):
     if not isinstance(remove, list):
         raise DaemonConfigError('remove must be a list of keys, not %s' % _with_article(remove))
     for key in remove:
         if not isinstance(key, str) or not key:
-            raise DaemonConfigError('remove: %r is not a key; keys are non-empty strings' % (key,))
+            raise DaemonConfigError('remove: %s is not a key; keys are non-empty strings' % _repr(key))
         if key in settings:
-            raise DaemonConfigError('%r is both set (%s) and listed in remove; do one of them'
-                                    % (key, names.get(key, 'settings.' + key)))
+            raise DaemonConfigError('%s is both set (%s) and listed in remove; do one of them'
+                                    % (_repr(key), names.get(key, 'settings.' + key)))
+
+
+def checked_path(params):
+    """The file ``params`` name: ``path`` (default /etc/docker/daemon.json), an absolute path."""
+    path = params.get('path') or DEFAULT_PATH
+    if not isinstance(path, str):
+        raise DaemonConfigError('path must be the absolute path of the file, not %s' % _with_article(path))
+    if '\x00' in path:
+        raise DaemonConfigError('path: %s contains a NUL character, which no file name can hold' % _repr(path))
+    _check_text('path', path)
+    if not path.startswith('/'):
+        raise DaemonConfigError('path: %s is not an absolute path; give the file as /etc/docker/daemon.json does'
+                                % _repr(path))
+    return path
+
+
+def checked_backup_keep(params):
+    """``backup_keep``: how many backups of the file to keep (0: all of them)."""
+    keep = params.get('backup_keep', DEFAULT_BACKUP_KEEP)
+    if keep is None:
+        return DEFAULT_BACKUP_KEEP
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+        raise DaemonConfigError('backup_keep: %s is not a number of backups; give 1 or more to keep the newest '
+                                'ones, or 0 to keep them all' % _repr(keep))
+    return keep
 
 
 def plan(params, current_file):
@@ -717,7 +847,7 @@ def plan(params, current_file):
     show and the file's data as read. Raises :class:`DaemonConfigError` for bad input, or for
     an unparseable file without ``force``.
     """
-    path = params.get('path') or DEFAULT_PATH
+    path = checked_path(params)
     settings, names = apply_shortcuts(params.get('settings') or {}, params.get('log_driver'),
                                       params.get('log_opts'))
     remove = params.get('remove') or []
@@ -753,7 +883,7 @@ def plan_options(options):
                                    'plan_daemon_config', 'it takes %s' % ', '.join(PLANNED_OPTIONS))
         for key in ('log_driver', 'log_opts'):
             params[key] = params.get(key) or None
-        current_file = read_config(params.get('path') or DEFAULT_PATH)
+        current_file = read_config(checked_path(params))
         changed_keys, warnings = plan(params, current_file)[1:3]
         return dict(in_sync=not changed_keys and not warnings and current_file.error is None,
                     changed_keys=changed_keys)
@@ -765,11 +895,13 @@ def converge(params, check_mode=False, warn=None):
 
     ``params`` are the module's parameters (``path``, ``settings``, ``remove``, ``log_driver``,
     ``log_opts``, ``allow_unknown_keys``, ``validate``, ``dockerd_path``, ``backup``,
-    ``force``). Everything is checked before the file is touched; in check mode nothing is
-    written. ``changes`` is a :class:`ChangeSet` of the changed keys, for diff mode.
+    ``backup_keep``, ``force``). Everything is checked before the file is touched; in check mode
+    nothing is written. ``changes`` is a :class:`ChangeSet` of the changed keys, for diff mode;
+    it and the result show secrets masked (:func:`masked_config`).
     """
     warn = warn or (lambda message: None)
-    path = params.get('path') or DEFAULT_PATH
+    path = checked_path(params)
+    backup_keep = checked_backup_keep(params)
     current_file = read_config(path)
     config, changed_keys, warnings, current = plan(params, current_file)
     for message in warnings:
@@ -791,16 +923,19 @@ def converge(params, check_mode=False, warn=None):
             result['dockerd_validation'] = 'not run: no dockerd was found on PATH or as %s' % ' or '.join(
                 DOCKERD_FALLBACKS)
         else:
-            result['validated_by_dockerd'], result['dockerd_validation'] = validate_with_dockerd(dockerd, text, path)
+            result['validated_by_dockerd'], result['dockerd_validation'] = validate_with_dockerd(
+                dockerd, text, path, secrets=secret_values(config))
 
     changes = ChangeSet()
     for key in changed_keys:
-        changes.compare(key, _masked(key, current.get(key)), _masked(key, config.get(key)))
+        # Added even when the shown sides are equal: a change of a masked secret is still a change.
+        changes.add(key, masked_value(current.get(key), key),
+                    _shown_change(current.get(key, _MISSING), config.get(key), key))
     if replace_invalid:
         changes.add('(unparseable file)', current_file.error, None)
 
     if changed and not check_mode:
         if params.get('backup') and current_file.exists:
-            result['backup_file'] = make_backup(path)
+            result['backup_file'] = make_backup(path, keep=backup_keep)[0]
         write_atomically(path, text)
     return result, changes

@@ -18,11 +18,50 @@ import struct
 import threading
 import time
 
-from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+from ansible_collections.dockhand.docker.plugins.module_utils.container_options import string_pairs
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
+from ansible_collections.dockhand.docker.plugins.module_utils.secrets import SECRET_MASK
 
 STDOUT, STDERR = 1, 2
 # Seconds to wait for the engine to record the exit code once the output has ended.
 EXIT_CODE_WAIT = 10
+
+
+def masked_exec_params(params):
+    """container_exec's parameters as they may be shown (``invocation``, the host's log).
+
+    Every ``env`` value is masked, whatever its name, since an exec's environment typically
+    carries credentials (a database password for a migration); the names stay visible. ``stdin``
+    is masked whole (a SQL script, a key). Not ``no_log``: Ansible would then mask every
+    occurrence of a short value such as ``1`` in all of the task's output.
+    """
+    if not isinstance(params, dict):
+        return params
+    shown = dict(params)
+    env = shown.get('env')
+    if isinstance(env, dict):
+        shown['env'] = dict((name, SECRET_MASK) for name in env)
+    elif env is not None:
+        shown['env'] = SECRET_MASK
+    if shown.get('stdin') is not None:
+        shown['stdin'] = SECRET_MASK
+    return shown
+
+
+def build_env(env):
+    """The ``env`` option as the engine's NAME=value list (values made strings like the container module's).
+
+    Messages name a bad variable, never a value.
+    """
+    pairs = string_pairs('env', variables=True)(env or {}, None)
+    return ['%s=%s' % pair for pair in pairs.items()]
+
+
+def _stdin_bytes(stdin):
+    try:
+        return stdin.encode('utf-8')
+    except UnicodeError:
+        raise InvalidValue('stdin is not valid text (it cannot be encoded as UTF-8); its content is not shown')
 
 
 def _raw_socket(sock):
@@ -68,6 +107,7 @@ def read_multiplexed(raw):
 
 def run_in_container(client, container_id, name, argv, user=None, env=None, workdir=None, stdin=None):
     """Run ``argv`` in a running container; return (exit code, stdout bytes, stderr bytes)."""
+    data = _stdin_bytes(stdin) if stdin is not None else None
     if stdin is not None and client.api.base_url.startswith('https://'):
         raise DockerError('stdin is not supported over a TLS connection to the engine (%s): the command '
                           'could never see the end of its input; pass the data another way' % client.docker_host)
@@ -83,7 +123,7 @@ def run_in_container(client, container_id, name, argv, user=None, env=None, work
     feeder = None
     try:
         if stdin is not None:
-            feeder = threading.Thread(target=_feed, args=(raw, stdin.encode('utf-8')))
+            feeder = threading.Thread(target=_feed, args=(raw, data))
             feeder.daemon = True
             feeder.start()
         stdout, stderr = read_multiplexed(raw)

@@ -18,8 +18,8 @@ SECRET_MASK = '********'
 
 # Names that say their value is a secret (env variables, build args, logging options).
 _SECRET_NAME = re.compile(r'PASSWORD|PASSWD|TOKEN|SECRET|KEY', re.IGNORECASE)
-# scheme://user:password@host -> the password part.
-_URL_CREDENTIALS = re.compile(r'(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:)(?P<password>[^/@\s]*)(?P<tail>@)')
+# scheme://user:password@host -> the password part, up to the last @ before the path (as Go's URL parser reads it).
+_URL_CREDENTIALS = re.compile(r'(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:)(?P<password>[^/\s]*)(?P<tail>@)')
 
 
 def is_secret_name(name, extra=()):

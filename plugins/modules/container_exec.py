@@ -51,10 +51,14 @@ options:
     description:
       - Environment variables to set for the command, in addition to the container's own.
       - Values are converted to strings (V(true) becomes C(true), V(null) the empty string).
+      - The values are never shown (in the result's C(invocation), error messages or the host's
+        log) since they usually are credentials; the names are.
     type: dict
   stdin:
     description:
       - Text sent to the command's standard input, which is then closed.
+      - Never shown (in the result's C(invocation), error messages or the host's log). What the
+        command itself prints (RV(stdout), RV(stderr)) is returned as it is.
       - Not supported when O(docker_host) is reached over TLS (the standard input cannot be
         closed over a TLS connection without ending it).
     type: str
@@ -167,19 +171,14 @@ container:
 
 import shlex
 
-from ansible_collections.dockhand.docker.plugins.module_utils.container_options import argv_parser, string_pairs
+from ansible_collections.dockhand.docker.plugins.module_utils.container_options import argv_parser
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
-from ansible_collections.dockhand.docker.plugins.module_utils.exec_session import run_in_container
+from ansible_collections.dockhand.docker.plugins.module_utils.exec_session import (
+    build_env,
+    masked_exec_params,
+    run_in_container,
+)
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
-
-
-def build_env(env):
-    """The env option as the engine's NAME=value list (values made strings like the container module's)."""
-    pairs = string_pairs('env')(env or {}, None)
-    for key in pairs:
-        if not key or '=' in key:
-            raise DockerError('env: %r is not a valid variable name' % key)
-    return ['%s=%s' % pair for pair in pairs.items()]
 
 
 def _text(data, strip):
@@ -251,6 +250,7 @@ def main():
             fail_on_error=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
+        masked_params=masked_exec_params,
     )
     module.run(execute)
 

@@ -20,7 +20,8 @@ description:
   - With O(validate=true) and a C(dockerd) that has C(--validate) (Docker Engine 23.0 and
     newer), the new file is also checked by C(dockerd) itself before it is written.
   - The file is replaced atomically (a temporary file in the same directory, flushed to disk,
-    then renamed), with mode C(0644) and, when run as root, owner C(root:root). It is not
+    then renamed). An existing file keeps its mode and owner (a C(0600) file holding a token
+    stays C(0600)); a new file gets mode C(0644) and the owner the module runs as. It is not
     rewritten when its data does not change, whatever its layout.
   - The engine reads C(daemon.json) only when it starts, so a change takes effect at the next
     restart of the engine; RV(restart_required) says when that is due. This module never
@@ -34,8 +35,8 @@ extends_documentation_fragment:
 options:
   path:
     description:
-      - The configuration file. Its directory is created (mode C(0755)) when missing.
-      - A symbolic link is followed; the file it points to is replaced.
+      - The configuration file, as an absolute path. Its directory is created (mode C(0755)) when missing.
+      - A symbolic link is followed; the file it points to is replaced and the link stays.
     type: path
     default: /etc/docker/daemon.json
   settings:
@@ -98,10 +99,21 @@ options:
     type: path
   backup:
     description:
-      - Before changing an existing file, copy it beside itself under a name with a timestamp,
-        returned as RV(backup_file).
+      - Before changing an existing file, copy it beside itself under a unique name (the time to
+        the microsecond, the process id and a random part), returned as RV(backup_file).
+      - The copy has the file's content, mode and owner, so that putting it back restores the
+        file as it was. For a symbolic link, the file it points to is copied, beside the link.
+      - Only the newest O(backup_keep) backups of the file are kept.
     type: bool
     default: false
+  backup_keep:
+    description:
+      - How many backups of the file to keep when O(backup=true) makes one, the new one included;
+        older ones are deleted, so that backups do not pile up. V(0) keeps them all.
+      - Counts the backups named as this module names them and as earlier versions of this
+        collection and Ansible's own C(backup) options name them (C(<file>.<pid>.<time>~)).
+    type: int
+    default: 5
   force:
     description:
       - Replace a file that is not valid JSON, or not a JSON object, instead of failing.
@@ -117,8 +129,11 @@ notes:
   - Keys given as C(dockerd) command-line flags (for example C(-H fd://) in the systemd unit of
     Debian and Ubuntu) must not be set in the file too, or the engine refuses to start; neither
     this module nor C(dockerd --validate) can see the flags.
-  - Values of V(splunk-token) and V(logentries-token) in V(log-opts) are shown as C(********) in
-    the diff and in RV(config).
+  - Secrets are written to the file but never shown. Values of logging options whose name says
+    they are secret (V(splunk-token), V(logentries-token), any name with C(password), C(token),
+    C(secret) or C(key)) and the passwords of URLs (C(http://user:password@proxy:3128) in
+    V(proxies)) are shown as C(********) in the diff, in RV(config), in warnings, in error
+    messages and in the task's C(invocation).
 seealso:
   - name: dockerd reference, daemon configuration file
     description: The keys of C(daemon.json) and their meaning.
@@ -163,6 +178,16 @@ EXAMPLES = r'''
           size: 24
     backup: true
 
+- name: Pull through a proxy that needs a password (Docker Engine 23.0 and newer), never showing it
+  dockhand.docker.daemon_config:
+    settings:
+      proxies:
+        http-proxy: "http://deploy:{{ vault_proxy_password }}@proxy.example.com:3128"
+        https-proxy: "http://deploy:{{ vault_proxy_password }}@proxy.example.com:3128"
+        no-proxy: localhost,127.0.0.1
+    backup: true
+    backup_keep: 3
+
 - name: Send container logs to Graylog by default
   dockhand.docker.daemon_config:
     log_driver: gelf
@@ -203,7 +228,7 @@ restart_required:
 config:
   description:
     - The whole configuration as the file holds it after the task (in check mode, would hold it).
-    - Values of V(splunk-token) and V(logentries-token) in V(log-opts) are shown as C(********).
+    - Secrets are shown as C(********) (see the notes).
   returned: success
   type: dict
   sample: {"data-root": "/srv/docker", "log-driver": "json-file", "log-opts": {"max-file": "3", "max-size": "10m"}}
@@ -216,7 +241,7 @@ backup_file:
   description: The copy of the old file made with O(backup=true).
   returned: when a backup was made
   type: str
-  sample: /etc/docker/daemon.json.2187.2024-05-01@10:12:31~
+  sample: /etc/docker/daemon.json.2024-05-01@10:12:31.845112.2187-3fa9c1~
 validated_by_dockerd:
   description: Whether C(dockerd --validate) checked the new file.
   returned: success
@@ -233,12 +258,16 @@ dockerd_validation:
     only the checks of this module were made
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import ARGUMENT_SPEC, converge
+from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import (
+    ARGUMENT_SPEC,
+    converge,
+    masked_options,
+)
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 
 
 def main():
-    module = DockhandModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = DockhandModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, masked_params=masked_options)
     module.run(write_config, needs_sdk=False)
 
 

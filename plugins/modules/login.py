@@ -15,10 +15,14 @@ description:
     collection can pull from and push to that registry.
   - New or changed credentials are first checked by the Docker engine (the engine logs in to the
     registry); wrong credentials fail the task and leave the file as it was.
-  - When the file already holds exactly these credentials for the registry, nothing is
-    contacted and the task reports no change, unless O(reauthorize=true).
+  - When the file already holds exactly these credentials for the registry (those the docker CLI
+    would use, from the entry under its canonical key or else one under another spelling of it
+    such as C(https://host)), nothing is contacted and the task reports no change, unless
+    O(reauthorize=true).
   - With O(state=absent), removes the registry's entry, like C(docker logout).
-  - The file is rewritten atomically with mode C(0600); every other setting in it is kept.
+  - The file is rewritten atomically; every other setting in it is kept. A new file gets mode
+    C(0600) (its new directory C(0700)); an existing one keeps its owner and its mode, less any
+    access by group and others, since it holds credentials. A symbolic link stays a link.
 author:
   - dockhand.docker maintainers (@dockhand)
 version_added: 0.1.0
@@ -134,167 +138,12 @@ login_result:
       sample: /root/.docker/config.json
 '''
 
-import json
-import os
-import re
-import tempfile
-
-from ansible_collections.dockhand.docker.plugins.module_utils.diff import SECRET_MASK
-from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+from ansible_collections.dockhand.docker.plugins.module_utils.login import ARGUMENT_SPEC, REQUIRED_IF, manage
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
-from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
-    DOCKER_HUB,
-    DOCKER_HUB_CONFIG_KEY,
-    RegistryError,
-    config_key,
-    config_keys_matching,
-    credential_helper,
-    default_config_path,
-    encode_auth,
-    entry_credentials,
-    normalize_registry,
-    read_config,
-)
-
-# How engines say the registry refused the credentials (20.10: HTTP 500 naming the 401; newer: HTTP 401).
-_REJECTED = re.compile(r'401 Unauthorized|\bunauthorized\b|incorrect username or password', re.IGNORECASE)
-_REFUSED = re.compile(r'connection refused', re.IGNORECASE)
-
-
-def _scrub(text, secret):
-    return text.replace(secret, SECRET_MASK) if secret else text
-
-
-def validate_with_engine(module, registry, username, password):
-    """Have the engine log in to the registry; a refusal becomes one line naming registry and user."""
-    server = DOCKER_HUB_CONFIG_KEY if registry == DOCKER_HUB else registry
-    try:
-        module.client.call('log in to %s' % registry, 'login', username=username, password=password,
-                           registry=server, reauth=True)
-    except DockerError as exc:
-        text = _scrub(exc.msg, password)
-        if exc.details.get('status_code') == 401 or _REJECTED.search(text):
-            raise DockerError('%s rejected the credentials of user %s' % (registry, username))
-        if 'failed to log in' in text and _REFUSED.search(text):
-            raise DockerError('cannot reach registry %s (from the Docker engine at %s): connection refused'
-                              % (registry, module.client.docker_host))
-        raise DockerError(text)
-
-
-def _owner_for(path):
-    """(uid, gid) the written file should have: the old file's, else its directory's."""
-    for candidate in (path, os.path.dirname(path)):
-        try:
-            info = os.stat(candidate)
-        except OSError:
-            continue
-        return info.st_uid, info.st_gid
-    return None
-
-
-def write_config(path, config):
-    """Replace ``path`` atomically with ``config`` (tab-indented JSON like docker's), mode 0600."""
-    target = os.path.realpath(path)
-    directory = os.path.dirname(target)
-    try:
-        if not os.path.isdir(directory):
-            parent_owner = _owner_for(os.path.dirname(directory))
-            os.makedirs(directory, 0o700)
-            if os.geteuid() == 0 and parent_owner:
-                os.chown(directory, *parent_owner)
-        owner = _owner_for(target)
-        handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(target), dir=directory)
-        try:
-            with os.fdopen(handle, 'w') as stream:
-                stream.write(json.dumps(config, indent='\t') + '\n')
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temp, 0o600)
-            if os.geteuid() == 0 and owner:
-                os.chown(temp, *owner)
-            os.replace(temp, target)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
-    except OSError as exc:
-        raise DockerError('cannot write the docker client config %s: %s' % (path, exc.strerror or exc))
-
-
-def _side(registry, key, username, password_mark):
-    return dict(registry=registry, config_key=key, username=username, password=password_mark)
-
-
-def manage(module):
-    params = module.params
-    registry = normalize_registry(params['registry_url'])
-    key = config_key(registry)
-    path = params['config_path'] or default_config_path()
-    try:
-        config = read_config(path)
-        helper = credential_helper(registry, config=config)
-    except RegistryError as exc:
-        raise DockerError(exc.msg)
-    auths = config.get('auths')
-    if auths is not None and not isinstance(auths, dict):
-        raise DockerError('the docker client config %s has an "auths" that is not a JSON object' % path)
-    auths = dict(auths or {})
-
-    if params['state'] == 'present':
-        username, password = params['username'], params['password']
-        if ':' in username:
-            raise DockerError('the username %r contains ":", which the docker config format cannot store' % username)
-        stored = entry_credentials(auths.get(key))
-        if helper:
-            module.warn('%s names the credential helper "%s" for %s; the docker CLI will ask docker-credential-%s '
-                        'and not read the entry written here' % (path, helper, registry, helper))
-        same = stored == (username, password)
-        if not same or params['reauthorize']:
-            validate_with_engine(module, registry, username, password)
-        changed = not same
-        if changed:
-            auths[key] = {'auth': encode_auth(username, password)}
-            config['auths'] = auths
-            if not module.check_mode:
-                write_config(path, config)
-        before = _side(registry, key, stored[0], SECRET_MASK) if stored else {}
-        changed_mark = SECRET_MASK + ' (changed)' if stored and stored[1] != password else SECRET_MASK
-        after = _side(registry, key, username, changed_mark)
-        result_user = username
-    else:
-        keys = config_keys_matching(auths, registry)
-        removed = [entry_credentials(auths[found]) for found in keys]
-        removed_user = next((found[0] for found in removed if found), None)
-        changed = bool(keys)
-        if changed:
-            for found in keys:
-                del auths[found]
-            config['auths'] = auths
-            if not module.check_mode:
-                write_config(path, config)
-        before = _side(registry, key, removed_user, SECRET_MASK if removed_user else None) if keys else {}
-        after = {}
-        result_user = removed_user
-
-    result = dict(changed=changed,
-                  login_result=dict(registry=registry, config_key=key, username=result_user, config_path=path))
-    if module._diff:
-        result['diff'] = dict(before=before, after=after, before_header='%s (current)' % path,
-                              after_header='%s (wanted)' % path)
-    return result
 
 
 def main():
-    argument_spec = dict(
-        registry_url=dict(type='str', default=DOCKER_HUB, aliases=['registry']),
-        username=dict(type='str'),
-        password=dict(type='str', no_log=True),
-        reauthorize=dict(type='bool', default=False, aliases=['reauth']),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        config_path=dict(type='path', aliases=['dockercfg_path']),
-    )
-    module = DockhandModule(argument_spec=argument_spec, supports_check_mode=True,
-                            required_if=[('state', 'present', ('username', 'password'))])
+    module = DockhandModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, required_if=REQUIRED_IF)
     module.run(manage)
 
 

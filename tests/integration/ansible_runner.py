@@ -103,3 +103,25 @@ def run_module(module, args=None, extra_args=(), **kwargs):
     """Run one module task on localhost and return (run, result)."""
     run = run_playbook([{module: args or {}, "name": module}], extra_args=extra_args, **kwargs)
     return run, run.result()
+
+
+def run_for_output(tasks, workdir, variables=None, extra_args=(), callback="default", env=None, timeout=300):
+    """Run ``tasks`` on localhost as an operator would; return (returncode, stdout + stderr).
+
+    For tests that read everything ansible-playbook prints (``-vvv``, the default callback),
+    not only the JSON results. ``variables`` are passed in a file with ``-e @file``, as a vault's
+    would be: on a failure ansible-core 2.19 prints the failing task's source lines, so a secret
+    written literally in the playbook would be shown by Ansible itself, whatever the module does.
+    """
+    workdir = str(workdir)
+    variables_file = os.path.join(workdir, "output-vars.json")
+    with open(variables_file, "w") as handle:
+        json.dump(variables or {}, handle)
+    playbook = os.path.join(workdir, "output-%s.yml" % callback.replace(".", "-"))
+    with open(playbook, "w") as handle:
+        json.dump([dict(hosts="localhost", gather_facts=False, tasks=tasks)], handle, indent=2)
+    proc = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), playbook, "-i", "localhost,", "-c", "local",
+                           "-e", "@%s" % variables_file] + list(extra_args), capture_output=True, text=True,
+                          check=False, timeout=timeout, cwd=REPO_ROOT,
+                          env=ansible_env(ANSIBLE_STDOUT_CALLBACK=callback, **(env or {})))
+    return proc.returncode, proc.stdout + proc.stderr

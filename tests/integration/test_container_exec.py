@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from ansible_runner import run_module
+from ansible_runner import run_for_output, run_module
 
 pytestmark = pytest.mark.engine
 
@@ -199,3 +199,40 @@ def test_bad_commands_are_one_line(box, command, fragment):
 def test_bad_env_name_is_one_line(box):
     result = run_exec(box, "true", env={"A=B": "x"})[1]
     assert_one_clear_line(result, "env: 'A=B' is not a valid variable name")
+
+
+SECRET_ENV = "s3cr3t-value"
+SECRET_STDIN = "top-secret-stdin"
+
+
+@pytest.mark.parametrize("callback", ["default", "ansible.posix.json"])
+def test_env_and_stdin_are_shown_nowhere_even_at_vvv(box, tmp_path, callback):
+    """The secrets come from variables, as from a vault; the commands prove they arrived by their lengths
+    (in {% raw %}: ${#...} would start a Jinja comment)."""
+    secrets = {"db_password": SECRET_ENV, "script": SECRET_STDIN}
+    args = {"container": box, "env": {"DB_PASSWORD": "{{ db_password }}", "MODE": "1"}, "stdin": "{{ script }}"}
+    raw = "{%% raw %%}%s{%% endraw %%}"
+    tasks = [
+        {"name": "exec with secrets", MODULE: dict(args, command=[
+            "sh", "-c", raw % 'read line; echo "lengths ${#DB_PASSWORD} ${#line} mode $MODE"; echo 1 2 3'])},
+        {"name": "failing exec with secrets", "ignore_errors": True, MODULE: dict(args, command=[
+            "sh", "-c", raw % 'read line; echo "failed after reading ${#line} characters" >&2; exit 4'])},
+        {"name": "exec with a bad env name", "ignore_errors": True,
+         MODULE: dict(args, command="true", env={"A=B": "{{ db_password }}"})},
+    ]
+    returncode, output = run_for_output(tasks, tmp_path, secrets, ["-vvv"], callback)
+    assert returncode == 0, output[-3000:]
+    assert "lengths 12 16 mode 1" in output, output[-3000:]
+    assert "1 2 3" in output, "the output of the command is not mangled"
+    assert "exited with rc 4: failed after reading 16 characters" in output, output[-3000:]
+    assert "env: 'A=B' is not a valid variable name" in output
+    assert "********" in output  # the invocation shows the names, not the values
+    assert SECRET_ENV not in output and SECRET_STDIN not in output
+
+
+def test_invocation_masks_every_env_value_and_stdin(box):
+    run, result = run_exec(box, ["sh", "-c", "echo $MODE"], env={"MODE": "1", "TOKEN": "abc"}, stdin="data")
+    assert result["stdout"] == "1"
+    assert result["invocation"]["module_args"]["env"] == {"MODE": "********", "TOKEN": "********"}
+    assert result["invocation"]["module_args"]["stdin"] == "********"
+    assert result["invocation"]["module_args"]["container"] == box

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from ansible_runner import run_module, run_playbook
+from ansible_runner import run_for_output, run_module, run_playbook
 
 MODULE = "dockhand.docker.daemon_config"
 EXISTING = {"data-root": "/srv/docker", "debug": False, "registry-mirrors": ["https://mirror.example.com"]}
@@ -251,3 +251,84 @@ def test_connection_options_are_accepted_and_ignored(daemon_json):
                                                          "docker_host": "tcp://192.0.2.1:2375", "timeout": 1}}])
     result = run.result()
     assert run.returncode == 0 and result["changed"] is True, result
+
+
+# ---- review findings (issue 12) ----
+
+def test_an_existing_file_keeps_its_mode_and_owner(daemon_json):
+    os.chmod(str(daemon_json), 0o600)
+    os.chown(str(daemon_json), 1234, 5678)
+    run, result = configure(daemon_json, settings={"debug": True})
+    assert run.returncode == 0 and result["changed"] is True, result
+    assert json.loads(daemon_json.read_text())["debug"] is True
+    assert stat.S_IMODE(daemon_json.stat().st_mode) == 0o600
+    assert (daemon_json.stat().st_uid, daemon_json.stat().st_gid) == (1234, 5678)
+
+
+def test_a_symlinked_file_stays_a_link(daemon_json, tmp_path):
+    link = tmp_path / "daemon-link.json"
+    link.symlink_to(daemon_json)
+    os.chmod(str(daemon_json), 0o640)
+    run, result = configure(link, settings={"debug": True}, backup=True)
+    assert run.returncode == 0 and result["changed"] is True, result
+    assert link.is_symlink() and json.loads(daemon_json.read_text())["debug"] is True
+    assert stat.S_IMODE(daemon_json.stat().st_mode) == 0o640
+    assert json.loads(open(result["backup_file"]).read()) == EXISTING
+
+
+def test_backups_are_unique_and_only_the_newest_are_kept(daemon_json):
+    made = []
+    for number in range(7):
+        run, result = configure(daemon_json, settings={"max-concurrent-downloads": number + 1}, backup=True)
+        assert run.returncode == 0, result
+        made.append(result["backup_file"])
+    assert len(set(made)) == 7
+    assert sorted(os.listdir(str(daemon_json.parent))) == sorted(["daemon.json"] + [os.path.basename(name)
+                                                                                    for name in made[-5:]])
+    run, result = configure(daemon_json, settings={"max-concurrent-downloads": 10}, backup=True, backup_keep=2)
+    assert len(os.listdir(str(daemon_json.parent))) == 1 + 2
+    run, result = configure(daemon_json, settings={"max-concurrent-downloads": 11}, backup=True, backup_keep=-1)
+    assert_one_line_failure(run, result, "backup_keep: -1 is not a number of backups")
+    assert json.loads(daemon_json.read_text())["max-concurrent-downloads"] == 10
+
+
+def test_nan_from_a_template_is_refused(daemon_json):
+    old = daemon_json.read_bytes()
+    run, result = configure(daemon_json, settings={"x-ratio": "{{ 'nan' | float }}"}, allow_unknown_keys=True)
+    assert_one_line_failure(run, result, "settings.x-ratio: nan is not a number JSON can hold")
+    assert daemon_json.read_bytes() == old
+
+
+SPLUNK_TOKEN = "9d2b-splunk-token-4f1e"
+OTHER_TOKEN = "0c4a-other-token-77aa"
+PROXY_PASSWORD = "Pr0xy-Pa55w0rd"
+
+
+@pytest.mark.parametrize("callback", ["default", "ansible.posix.json"])
+def test_secrets_are_shown_nowhere_even_at_vvv(daemon_json, tmp_path, callback):
+    variables = {"splunk_token": SPLUNK_TOKEN, "other_token": OTHER_TOKEN, "proxy_password": PROXY_PASSWORD}
+    proxy = "http://deploy:{{ proxy_password }}@proxy.example.com:3128"
+    splunk = {"splunk-url": "https://splunk.example.com:8088", "splunk-token": "{{ splunk_token }}"}
+    tasks = [
+        {"name": "set secrets", MODULE: {"path": str(daemon_json), "log_driver": "splunk", "log_opts": splunk,
+                                         "settings": {"proxies": {"http-proxy": proxy}}, "validate": False}},
+        {"name": "set them again", MODULE: {"path": str(daemon_json), "log_driver": "splunk", "log_opts": splunk,
+                                            "settings": {"proxies": {"http-proxy": proxy}}, "validate": False}},
+        {"name": "change the token", MODULE: {"path": str(daemon_json), "log_driver": "splunk", "validate": False,
+                                              "log_opts": dict(splunk, **{"splunk-token": "{{ other_token }}"})}},
+        {"name": "differing shortcut and key", "ignore_errors": True,
+         MODULE: {"path": str(daemon_json), "log_opts": splunk,
+                  "settings": {"log-opts": dict(splunk, **{"splunk-token": "{{ other_token }}"})}}},
+        {"name": "a mirror with credentials", "ignore_errors": True,
+         MODULE: {"path": str(daemon_json),
+                  "settings": {"registry-mirrors": ["https://deploy:{{ proxy_password }}@mirror.example.com"]}}},
+    ]
+    returncode, output = run_for_output(tasks, tmp_path, variables, ["-vvv", "--diff"], callback)
+    assert returncode == 0, output[-3000:]
+    assert "both given and differ" in output and "contains credentials" in output, output[-3000:]
+    assert "********" in output and "(changed)" in output
+    for secret in (SPLUNK_TOKEN, OTHER_TOKEN, PROXY_PASSWORD):
+        assert secret not in output, secret
+    written = json.loads(daemon_json.read_text())
+    assert written["log-opts"]["splunk-token"] == OTHER_TOKEN
+    assert written["proxies"]["http-proxy"] == "http://deploy:%s@proxy.example.com:3128" % PROXY_PASSWORD

@@ -74,6 +74,33 @@ def test_a_configuration_the_engine_refuses_is_rolled_back(lab_nodes, nodes, rel
         ["json-file", "/var/lib/docker"]
 
 
+def test_rollback_restores_a_symlinked_private_daemon_json_as_it_was(lab_nodes, nodes):
+    """A daemon.json that is a link to a 0600 file of another owner: after a refused configuration
+    the link is still a link, and the file it points to has its old content, mode and owner."""
+    node = systemd_node(nodes, "bookworm")
+    role_vars = {"docker_host_log_driver": "json-file", "docker_host_log_opts": {"max-size": "1m"}}
+    baseline = role(lab_nodes, node, role_vars)
+    assert baseline.returncode == 0, baseline.stdout[-3000:]
+    store = "/etc/docker/store/daemon.json"
+    node_sh(node, "mkdir -p /etc/docker/store && cp %s %s && chown 1234:5678 %s && chmod 0600 %s && "
+                  "ln -sfn store/daemon.json %s" % (DAEMON_JSON, store, store, store, DAEMON_JSON))
+    before = node_sh(node, "cat %s" % store)
+    try:
+        run = role(lab_nodes, node, dict(role_vars, docker_host_daemon_settings={"data-root": "/proc/dockhand-data"}))
+        assert run.returncode != 0
+        assert "restored" in failure_message(run, node), failure_message(run, node)
+        assert node_sh(node, "readlink %s" % DAEMON_JSON).strip() == "store/daemon.json"
+        assert node_sh(node, "cat %s" % store) == before
+        assert node_sh(node, "stat -c '%%a %%u:%%g %%F' %s" % store).strip() == "600 1234:5678 regular file"
+        assert node_sh(node, "docker info --format '{{.DockerRootDir}}'").strip() == "/var/lib/docker"
+        # Every run above made a backup beside the link; no more than backup_keep's 5 stay.
+        backups = node_sh(node, "ls %s.*~ 2>/dev/null || true" % DAEMON_JSON).split()
+        assert 1 <= len(backups) <= 5, backups
+    finally:
+        node_sh(node, "cp --remove-destination %s %s && chown 0:0 %s && chmod 0644 %s && rm -rf /etc/docker/store"
+                % (store, DAEMON_JSON, DAEMON_JSON, DAEMON_JSON), check=False)
+
+
 BAD = [
     ({"docker_host_log_driver": "nosuchdriver"}, "nosuchdriver"),
     ({"docker_host_log_driver": "json-file", "docker_host_log_opts": {"max-sizes": "1m"}}, "max-sizes"),

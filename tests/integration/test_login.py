@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from ansible_runner import REPO_ROOT, VENV_BIN, ansible_env, run_module
+from ansible_runner import run_for_output, run_module
 from registry_tools import push_local
 
 pytestmark = pytest.mark.engine
@@ -90,19 +90,10 @@ def test_login_writes_a_usable_entry_and_keeps_the_rest(creds, config, test_imag
 def run_verbose(tmp_path, args, password, callback):
     """ansible-playbook -vvv with the given stdout callback; returns (returncode, stdout + stderr).
 
-    The password comes from a variable, as it would from a vault: on a failure ansible-core 2.19
-    prints the failing task's source lines, so a password written literally in the playbook would
-    be shown by Ansible itself, whatever the module does.
+    The password comes from a variable, as it would from a vault (see run_for_output).
     """
-    variables = tmp_path / "secret-vars.json"
-    variables.write_text(json.dumps({"registry_password": password}))
     task = {MODULE: dict(args, password="{{ registry_password }}"), "name": "verbose login"}
-    playbook = tmp_path / ("verbose-%s.yml" % callback.replace(".", "-"))
-    playbook.write_text(json.dumps([dict(hosts="localhost", gather_facts=False, tasks=[task])], indent=2))
-    proc = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), str(playbook), "-i", "localhost,",
-                           "-c", "local", "-vvv", "-e", "@%s" % variables], capture_output=True, text=True,
-                          check=False, timeout=300, cwd=REPO_ROOT, env=ansible_env(ANSIBLE_STDOUT_CALLBACK=callback))
-    return proc.returncode, proc.stdout + proc.stderr
+    return run_for_output([task], tmp_path, {"registry_password": password}, ["-vvv"], callback)
 
 
 def test_wrong_password_is_one_line_and_leaks_nowhere(creds, config, tmp_path):
@@ -275,3 +266,21 @@ def test_docker_cli_sees_the_login(creds, config):
                           stdin=subprocess.DEVNULL, check=False, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Login Succeeded" in proc.stdout
+
+
+def test_owner_is_kept_and_a_new_file_belongs_to_the_home_owner(creds, config, tmp_path):
+    os.chown(str(config), 1234, 5678)
+    os.chmod(str(config), 0o640)
+    run, result = login(creds, config)
+    assert run.returncode == 0 and result["changed"] is True, result
+    assert (os.stat(config).st_uid, os.stat(config).st_gid) == (1234, 5678)
+    assert stat.S_IMODE(os.stat(config).st_mode) == 0o600, "a file with credentials is not readable by others"
+
+    home = tmp_path / "home" / "ci"
+    home.mkdir(parents=True)
+    os.chown(str(home), 2345, 6789)
+    path = home / ".docker" / "config.json"
+    run, result = login(creds, path)
+    assert run.returncode == 0 and result["changed"] is True, result
+    for made in (path, path.parent):
+        assert (os.stat(made).st_uid, os.stat(made).st_gid) == (2345, 6789)

@@ -395,51 +395,6 @@ def test_read_directory_is_an_error(tmp_path):
         dc.read_config(str(tmp_path))
 
 
-# Writing the file
-
-def test_write_creates_the_directory_and_sets_the_mode(tmp_path):
-    path = tmp_path / "etc" / "docker" / "daemon.json"
-    old_umask = os.umask(0o077)
-    try:
-        dc.write_atomically(str(path), '{}\n')
-    finally:
-        os.umask(old_umask)
-    assert path.read_text() == "{}\n"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o644
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o755
-    if os.geteuid() == 0:
-        assert (path.stat().st_uid, path.stat().st_gid) == (0, 0)
-    assert os.listdir(str(path.parent)) == ["daemon.json"]
-
-
-def test_write_replaces_the_file_and_follows_a_link(tmp_path):
-    real = tmp_path / "real.json"
-    real.write_text("{}")
-    os.chmod(str(real), 0o600)
-    link = tmp_path / "daemon.json"
-    link.symlink_to(real)
-    dc.write_atomically(str(link), '{"debug": true}\n')
-    assert link.is_symlink()
-    assert real.read_text() == '{"debug": true}\n'
-    assert stat.S_IMODE(real.stat().st_mode) == 0o644
-    assert sorted(os.listdir(str(tmp_path))) == ["daemon.json", "real.json"]
-
-
-def test_write_failure_is_one_line_and_leaves_no_temp_file(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    with pytest.raises(dc.DaemonConfigError, match="^cannot write .*/file/daemon.json: "):
-        dc.write_atomically(str(blocker / "daemon.json"), "{}\n")
-
-
-def test_backup_keeps_the_old_content(tmp_path):
-    path = tmp_path / "daemon.json"
-    path.write_text('{"old": 1}')
-    backup = dc.make_backup(str(path))
-    assert backup.startswith(str(path) + ".") and backup.endswith("~")
-    assert open(backup).read() == '{"old": 1}'
-
-
 # dockerd --validate
 
 def _fake_dockerd(tmp_path, body):
@@ -620,3 +575,228 @@ def test_plan_options_reports_an_unparseable_file(tmp_path):
     assert plan["in_sync"] is False and "not valid JSON" in plan["error"]
     forced = dc.plan_options({"path": str(path), "log_driver": "local", "force": True})
     assert forced["in_sync"] is False and forced["error"] is None and forced["changed_keys"] == ["log-driver"]
+
+
+# ---- review findings (issue 12): each failed before its fix ----
+
+AS_ROOT = os.geteuid() == 0
+
+
+def test_converge_keeps_the_mode_and_owner_of_the_file(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text(json.dumps({"log-driver": "splunk", "log-opts": {"splunk-url": "https://s:8088",
+                                                                     "splunk-token": "T0KEN"}}))
+    os.chmod(str(path), 0o600)
+    if AS_ROOT:
+        os.chown(str(path), 1234, 5678)
+    result = dc.converge(_params(path, settings={"debug": True}))[0]
+    assert result["changed"] is True and json.loads(path.read_text())["debug"] is True
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    if AS_ROOT:
+        assert (path.stat().st_uid, path.stat().st_gid) == (1234, 5678)
+
+
+def test_converge_writes_through_a_symlink(tmp_path):
+    real = tmp_path / "store" / "daemon.json"
+    real.parent.mkdir()
+    real.write_text("{}")
+    os.chmod(str(real), 0o640)
+    link = tmp_path / "daemon.json"
+    link.symlink_to(real)
+    result = dc.converge(_params(link, settings={"debug": True}, backup=True))[0]
+    assert link.is_symlink() and json.loads(real.read_text()) == {"debug": True}
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert open(result["backup_file"]).read() == "{}"
+    assert stat.S_IMODE(os.stat(result["backup_file"]).st_mode) == 0o640
+
+
+def test_backups_made_within_one_second_are_unique_and_the_newest_five_are_kept(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text("{}")
+    made = []
+    for number in range(8):
+        result = dc.converge(_params(path, settings={"max-concurrent-downloads": number + 1}, backup=True))[0]
+        made.append(result["backup_file"])
+    assert len(set(made)) == 8
+    kept = sorted(name for name in os.listdir(str(tmp_path)) if name != "daemon.json")
+    assert [os.path.join(str(tmp_path), name) for name in kept] == made[-5:]
+    assert json.loads(open(made[-1]).read()) == {"max-concurrent-downloads": 7}
+
+
+def test_backup_keep_is_honoured_and_zero_keeps_all(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text("{}")
+    for number in range(4):
+        dc.converge(_params(path, settings={"mtu": 1400 + number}, backup=True, backup_keep=2))
+    assert len(os.listdir(str(tmp_path))) == 1 + 2
+    for number in range(4):
+        dc.converge(_params(path, settings={"mtu": 1300 + number}, backup=True, backup_keep=0))
+    assert len(os.listdir(str(tmp_path))) == 1 + 2 + 4
+
+
+@pytest.mark.parametrize("keep", [-1, True, "5", 2.5])
+def test_bad_backup_keep_is_one_line_and_changes_nothing(tmp_path, keep):
+    path = tmp_path / "daemon.json"
+    path.write_text("{}")
+    with pytest.raises(dc.DaemonConfigError, match="^backup_keep: .* is not a number of backups; give 1 or more"):
+        dc.converge(_params(path, settings={"debug": True}, backup=True, backup_keep=keep))
+    assert os.listdir(str(tmp_path)) == ["daemon.json"] and path.read_text() == "{}"
+
+
+@pytest.mark.parametrize("value, where", [
+    (float("nan"), "settings.x"),
+    (float("inf"), "settings.x"),
+    ({"gc": {"keep": float("-inf")}}, "settings.x.gc.keep"),
+    ([1, float("nan")], "settings.x[1]"),
+])
+def test_nan_and_infinities_are_refused_naming_the_key(tmp_path, value, where):
+    path = tmp_path / "daemon.json"
+    with pytest.raises(dc.DaemonConfigError) as caught:
+        dc.converge(_params(path, settings={"x": value}, allow_unknown_keys=True))
+    assert str(caught.value).startswith(where + ": ")
+    assert "NaN and infinities have no JSON form" in str(caught.value)
+    assert not path.exists()
+
+
+def test_render_refuses_nan_naming_the_key():
+    with pytest.raises(dc.DaemonConfigError, match="^builder.gc.ratio: nan is not a number JSON can hold"):
+        dc.render({"debug": True, "builder": {"gc": {"ratio": float("nan")}}})
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"metrics-addr": "127.0.0.1:" + "9" * 5000}, "settings.metrics-addr: '127.0.0.1:99999"),
+    ({"hosts": ["tcp://0.0.0.0:" + "1" * 5000]}, "has an invalid port '1111"),
+    ({"hosts": ["fd://\u00b2"]}, "is not fd:// or fd://<number>"),
+    ({"max-concurrent-downloads": 10 ** 30}, "is beyond the 64-bit integers the engine reads"),
+    ({"max-concurrent-downloads": 2 ** 63}, "is out of range; the engine reads integers from"),
+    ({"shutdown-timeout": 2 ** 63}, "is out of range; the engine reads integers from"),
+    ({"default-shm-size": 10 ** 5000}, "settings.default-shm-size: a integer too large to show is beyond"),
+    ({"builder": {1: "x"}}, "settings.builder: 1 is not a usable key"),
+    ({"x": {"deep": 10 ** 5000}}, "settings.x.deep: a integer too large to show is beyond the 64-bit"),
+    ({"x": "\ud800"}, "settings.x: '\\ud800' is not valid text"),
+    ({"x": {1: 2, "a": 3}}, "settings.x: 1 is not a usable key"),
+    ({"x": b"bytes"}, "settings.x: b'bytes' is a bytes; it must be JSON data"),
+])
+def test_inputs_that_ended_in_a_traceback_or_were_wrongly_accepted(tmp_path, settings, message):
+    path = tmp_path / "daemon.json"
+    with pytest.raises(dc.DaemonConfigError) as caught:
+        dc.converge(_params(path, settings=settings, allow_unknown_keys=True))
+    text = str(caught.value)
+    assert message in text and "\n" not in text and len(text) < 400, text
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(settings="debug"), "settings must be a dictionary of daemon.json keys to values, not a string"),
+    (dict(settings=[["debug", True]]), "settings must be a dictionary of daemon.json keys to values, not a list"),
+    (dict(path="daemon.json"), "path: 'daemon.json' is not an absolute path"),
+    (dict(path="/tmp/a\x00b"), "path: '/tmp/a\\x00b' contains a NUL character"),
+    (dict(path=5), "path must be the absolute path of the file, not an integer"),
+])
+def test_malformed_parameters_are_one_line(tmp_path, params, message):
+    with pytest.raises(dc.DaemonConfigError) as caught:
+        dc.converge(dict(_params(tmp_path / "daemon.json", settings={"debug": True}), **params))
+    assert str(caught.value).startswith(message)
+
+
+def test_a_deeply_nested_file_is_an_unusable_file(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text("[" * 100000 + "]" * 100000)
+    assert dc.read_config(str(path)).error == "it is nested too deeply to read"
+
+
+# Secrets never shown
+
+TOKEN_A, TOKEN_B = "A-splunk-token-0123", "B-splunk-token-4567"
+PROXY = "http://deploy:Pr0xy-Pa55@proxy.example.com:3128"
+
+
+def test_differing_shortcut_and_key_do_not_show_the_tokens():
+    with pytest.raises(dc.DaemonConfigError) as caught:
+        dc.apply_shortcuts({"log-opts": {"splunk-token": TOKEN_A, "splunk-url": "https://s:8088"}}, None,
+                           {"splunk-token": TOKEN_B, "splunk-url": "https://s:8088"})
+    text = str(caught.value)
+    assert text.startswith("log_opts and settings.log-opts are both given and differ")
+    assert TOKEN_A not in text and TOKEN_B not in text and "'splunk-token': '********'" in text
+
+
+def test_proxy_credentials_are_masked_in_result_and_diff(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text(json.dumps({"proxies": {"http-proxy": "http://deploy:0ld-Pa55@proxy.example.com:3128"}}))
+    result, changes = dc.converge(_params(path, settings={"proxies": {"http-proxy": PROXY, "no-proxy": "localhost"}}))
+    assert json.loads(path.read_text())["proxies"]["http-proxy"] == PROXY
+    shown = json.dumps([result, changes.as_diff()])
+    assert "Pr0xy-Pa55" not in shown and "0ld-Pa55" not in shown
+    assert result["config"]["proxies"]["http-proxy"] == "http://deploy:********@proxy.example.com:3128"
+    assert changes.after()["proxies"]["http-proxy"] == "http://deploy:********@proxy.example.com:3128 (changed)"
+    assert changes.before()["proxies"] == {"http-proxy": "http://deploy:********@proxy.example.com:3128"}
+
+
+def test_a_changed_token_alone_is_in_the_diff_as_a_change(tmp_path):
+    path = tmp_path / "daemon.json"
+    opts = {"splunk-url": "https://s:8088", "splunk-token": TOKEN_A}
+    path.write_text(json.dumps({"log-driver": "splunk", "log-opts": opts}))
+    result, changes = dc.converge(_params(path, log_driver="splunk", log_opts=dict(opts, **{"splunk-token": TOKEN_B})))
+    assert result["changed_keys"] == ["log-opts"]
+    assert changes.before()["log-opts"]["splunk-token"] == "********"
+    assert changes.after()["log-opts"] == {"splunk-url": "https://s:8088", "splunk-token": "******** (changed)"}
+    assert TOKEN_A not in json.dumps(changes.as_diff()) and TOKEN_B not in json.dumps(result)
+
+
+@pytest.mark.parametrize("settings, secret", [
+    ({"registry-mirrors": ["https://user:M1rror-Pa55@mirror.example.com"]}, "M1rror-Pa55"),
+    ({"registry-mirrors": "https://user:M1rror-Pa55@mirror.example.com"}, "M1rror-Pa55"),
+    ({"proxies": "http://u:Pr0xy-Pa55@proxy"}, "Pr0xy-Pa55"),
+    ({"proxies": {"http-proxy": ["http://u:Pr0xy-Pa55@proxy"]}}, "Pr0xy-Pa55"),
+    ({"log-driver": "splunk", "log-opts": {"splunk-token": ["S3cret-T0ken"], "splunk-url": "https://s"}},
+     "S3cret-T0ken"),
+    ({"log-driver": "syslog", "log-opts": {"syslog-address": "tcp://u:Sys-Pa55@h:99999"}}, "Sys-Pa55"),
+    ({"log-driver": "gelf", "log-opts": {"gelf-address": "udp://u:G3lf-Pa55@h:12201"}}, "G3lf-Pa55"),
+    ({"log-driver": "gelf", "log-opts": {"gelf-address": "udp://u:G3lf-Pa55@h"}}, "G3lf-Pa55"),
+    ({"log-driver": "syslog", "log-opts": {"syslog-address": "tcp://h:\u00b2"}}, None),
+    ({"log-driver": "syslog", "log-opts": {"syslog-address": "tcp://h:" + "5" * 5000}}, None),
+])
+def test_errors_do_not_show_secrets(tmp_path, settings, secret):
+    with pytest.raises(InvalidValue) as caught:
+        dc.converge(_params(tmp_path / "daemon.json", settings=settings))
+    text = str(caught.value)
+    assert "\n" not in text and len(text) < 400, text
+    if secret:
+        assert secret not in text and "********" in text, text
+
+
+def test_warnings_do_not_show_secrets(tmp_path):
+    warnings = []
+    dc.converge(_params(tmp_path / "daemon.json", log_driver="splunk",
+                        log_opts={"splunk-url": "https://s:8088", "splunk-token": 987654321}), warn=warnings.append)
+    assert warnings and "987654321" not in json.dumps(warnings), warnings
+    assert "log_opts.splunk-token: the int ******** was passed as the string ********" in warnings[0]
+
+
+def test_masked_options_for_the_invocation():
+    options = {"path": "/etc/docker/daemon.json", "log_driver": "splunk",
+               "log_opts": {"splunk-token": TOKEN_A, "splunk-url": "https://s:8088", "tag": "x"},
+               "settings": {"proxies": {"http-proxy": PROXY}, "log-opts": {"logentries-token": TOKEN_B},
+                            "tlskey": "/etc/docker/key.pem", "x-api-key": "k3y"},
+               "remove": ["debug"], "backup": True}
+    shown = dc.masked_options(options)
+    assert shown["log_opts"] == {"splunk-token": "********", "splunk-url": "https://s:8088", "tag": "x"}
+    assert shown["settings"] == {"proxies": {"http-proxy": "http://deploy:********@proxy.example.com:3128"},
+                                 "log-opts": {"logentries-token": "********"}, "tlskey": "/etc/docker/key.pem",
+                                 "x-api-key": "********"}
+    assert shown["remove"] == ["debug"] and shown["path"] == options["path"]
+    assert options["log_opts"]["splunk-token"] == TOKEN_A, "the options themselves are not changed"
+    for malformed in (None, "text", {"settings": "http://u:p@h", "log_opts": [1]}, {"settings": None}):
+        dc.masked_options(malformed)
+
+
+def test_dockerd_output_does_not_show_secrets(tmp_path):
+    dockerd = _fake_dockerd(tmp_path, 'cat "$3" >&2; exit 1')
+    path = tmp_path / "daemon.json"
+    with pytest.raises(dc.DaemonConfigError) as caught:
+        dc.converge(_params(path, validate=True, dockerd_path=dockerd, log_driver="splunk",
+                            log_opts={"splunk-url": "https://s:8088", "splunk-token": TOKEN_A},
+                            settings={"proxies": {"http-proxy": PROXY}}))
+    text = str(caught.value)
+    assert "refused the new" in text and TOKEN_A not in text and "Pr0xy-Pa55" not in text, text
+    assert not path.exists()
