@@ -30,8 +30,11 @@ from ansible_collections.dockhand.docker.plugins.module_utils.units import (
     parse_cpus,
     parse_duration,
     parse_size,
+    short_repr,
 )
 
+INT32_MAX = 2 ** 31 - 1
+MILLISECOND = 10 ** 6  # in nanoseconds, as the engine counts durations
 # The engine refuses smaller memory limits (6 MiB since Docker 1.x, still in 26.x).
 ENGINE_MIN_MEMORY = 6 * 1024 * 1024
 
@@ -74,8 +77,8 @@ def _fail(name, value, reason):
 
 
 def _shown(value):
-    """repr() of a user value, cut short: a message stays one readable line."""
-    text = repr(value)
+    """A user value for a message: cut short, so it stays one readable line (short_repr never raises)."""
+    text = short_repr(value)
     return text if len(text) <= 100 else text[:97] + '...'
 
 
@@ -238,7 +241,7 @@ def _parse_cpu_shares(value, ctx):
 
 
 def _parse_pids_limit(value, ctx):
-    if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+    if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= INT64_MAX:
         _fail('pids_limit', value, 'must be a positive whole number, or 0 or -1 for no limit')
     return -1 if value == 0 else value
 
@@ -453,10 +456,11 @@ def _parse_healthcheck(value, ctx):
     check = {'Test': test}
     for option, key in (('interval', 'Interval'), ('timeout', 'Timeout'), ('start_period', 'StartPeriod')):
         if value.get(option) is not None:
-            check[key] = parse_duration(value[option], 'healthcheck.' + option)
+            # The engine refuses health check durations below one millisecond.
+            check[key] = parse_duration(value[option], 'healthcheck.' + option, minimum=MILLISECOND)
     if value.get('retries') is not None:
         retries = value['retries']
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 1:
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 1 <= retries <= INT32_MAX:
             _fail('healthcheck.retries', retries, 'must be a positive whole number')
         check['Retries'] = retries
     return check
@@ -473,7 +477,7 @@ def _show_healthcheck(value):
 
 
 def _parse_stop_timeout(value, ctx):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT32_MAX:
         _fail('stop_timeout', value, 'must be a whole number of seconds, 0 or more')
     return value
 

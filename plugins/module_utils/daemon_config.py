@@ -30,7 +30,7 @@ import tempfile
 
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
 from ansible_collections.dockhand.docker.plugins.module_utils.files import make_backup, write_atomically
-from ansible_collections.dockhand.docker.plugins.module_utils.items import validated_options
+from ansible_collections.dockhand.docker.plugins.module_utils.frame import validated_options
 from ansible_collections.dockhand.docker.plugins.module_utils.log_config import (
     BUILTIN_DRIVERS,
     normalise_log_options,
@@ -880,7 +880,7 @@ def plan_options(options):
     """
     def work():
         params = validated_options(options, dict((key, ARGUMENT_SPEC[key]) for key in PLANNED_OPTIONS),
-                                   'plan_daemon_config', 'it takes %s' % ', '.join(PLANNED_OPTIONS))
+                                   'plan_daemon_config')
         for key in ('log_driver', 'log_opts'):
             params[key] = params.get(key) or None
         current_file = read_config(checked_path(params))

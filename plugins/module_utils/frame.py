@@ -35,6 +35,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockhandError, InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.plan import checked_plan
+from ansible_collections.dockhand.docker.plugins.module_utils.units import short_repr
 
 DEFAULT_PARALLEL = 4
 UNCHANGED = 'unchanged'
@@ -130,7 +131,7 @@ def check_keys(where, value, known):
 
 
 def _shown(value):
-    text = repr(value)
+    text = short_repr(value)
     return text if len(text) <= 80 else text[:77] + '...'
 
 

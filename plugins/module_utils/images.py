@@ -15,7 +15,6 @@ __metaclass__ = type
 import json
 import os
 import re
-import shutil
 import tarfile
 import tempfile
 
@@ -26,6 +25,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.build_context impo
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
+from ansible_collections.dockhand.docker.plugins.module_utils.files import write_atomically
 from ansible_collections.dockhand.docker.plugins.module_utils.frame import (
     UNCHANGED,
     ItemForm,
@@ -479,26 +479,12 @@ class ImageRun(object):
         return after
 
     def export(self, path):
-        write_stream_atomically(path, lambda out: self.client.stream(
+        write_atomically(path, write=lambda out: self.client.stream(
             'save %s' % self.wanted.local_name, 'get_image', out.write, self.wanted.local_name))
 
     def remove(self, _argument):
         self.client.call('remove image %s' % self.wanted.local_name, 'remove_image', self.wanted.local_name,
                          force=bool(self.wanted.item.get('force')))
-
-
-def write_stream_atomically(path, write):
-    """Until the one atomic writer lands: ``write(stream)`` into a temporary file, then rename it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(prefix='.dockhand-save-', dir=directory)
-    try:
-        with os.fdopen(handle, 'wb') as out:
-            write(out)
-        os.chmod(temp, 0o644)
-        shutil.move(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
 
 
 IMAGE_SPEC = dict(

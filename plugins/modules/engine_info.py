@@ -352,7 +352,7 @@ version:
 '''
 
 from ansible_collections.dockhand.docker.plugins.module_utils import containers, images
-from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import plan_options
+from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import masked_options, plan_options
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import read_swarm
@@ -376,11 +376,13 @@ def gather(module):
 
 
 def masked_params(params):
-    """The items the plans are given, with their secrets masked (env values, build args)."""
+    """The options and items the plans are given, with their secrets masked (env values, build args, tokens)."""
     masked = dict(params)
     for option, masked_item in (('plan_containers', containers.masked_item), ('plan_images', images.masked_item)):
         if isinstance(params.get(option), list):
             masked[option] = [masked_item(item) for item in params[option]]
+    if params.get('plan_daemon_config') is not None:
+        masked['plan_daemon_config'] = masked_options(params['plan_daemon_config'])
     return masked
 
 
