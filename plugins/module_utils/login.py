@@ -16,6 +16,7 @@ import copy
 import json
 import os
 import re
+from collections import namedtuple
 
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.files import write_atomically
@@ -50,19 +51,10 @@ _REJECTED = re.compile(r'401 Unauthorized|\bunauthorized\b|incorrect username or
 _REFUSED = re.compile(r'connection refused', re.IGNORECASE)
 
 
-class LoginChange(object):
-    """What :func:`merge_login` found: the new ``config``, ``changed``, the diff's ``before`` and
-    ``after``, the user name to report, whether the engine must check the credentials
-    (``needs_check``: they are not in the file yet) and the credential ``helper`` the file names."""
-
-    def __init__(self, config, changed, before, after, username, needs_check, helper):
-        self.config = config
-        self.changed = changed
-        self.before = before
-        self.after = after
-        self.username = username
-        self.needs_check = needs_check
-        self.helper = helper
+# What merge_login found: the new ``config``, ``changed``, the diff's ``before`` and ``after``,
+# the user name to report, whether the engine must check the credentials (``needs_check``:
+# they are not in the file yet) and the credential ``helper`` the file names.
+LoginChange = namedtuple('LoginChange', 'config changed before after username needs_check helper')
 
 
 def _side(registry, key, username, password_mark):

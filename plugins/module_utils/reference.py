@@ -67,21 +67,10 @@ class ImageReference:
         self._digest = digest
 
     # Read-only: instances are hashable, so their fields must not change.
-    @property
-    def registry(self):
-        return self._registry
-
-    @property
-    def repository(self):
-        return self._repository
-
-    @property
-    def tag(self):
-        return self._tag
-
-    @property
-    def digest(self):
-        return self._digest
+    registry = property(lambda self: self._registry)
+    repository = property(lambda self: self._repository)
+    tag = property(lambda self: self._tag)
+    digest = property(lambda self: self._digest)
 
     @property
     def name(self):

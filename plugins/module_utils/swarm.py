@@ -73,30 +73,20 @@ def quorum(nodes):
     )
 
 
+# Facts of GET /swarm outside its spec: fact -> key.
+SWARM_FIELDS = (('id', 'ID'), ('created_at', 'CreatedAt'), ('updated_at', 'UpdatedAt'),
+                ('default_addr_pool', 'DefaultAddrPool'), ('subnet_size', 'SubnetSize'),
+                ('data_path_port', 'DataPathPort'))
+
+
 def swarm_facts(swarm):
-    """GET /swarm (as a manager sees it) without the join tokens."""
+    """GET /swarm (as a manager sees it) without the join tokens: its fields, and every cluster
+    setting of the SETTINGS table as the spec holds it (in the API's units)."""
+    facts = dict((fact, swarm.get(key)) for fact, key in SWARM_FIELDS)
     spec = swarm.get('Spec') or {}
-    orchestration = spec.get('Orchestration') or {}
-    raft = spec.get('Raft') or {}
-    dispatcher = spec.get('Dispatcher') or {}
-    ca_config = spec.get('CAConfig') or {}
-    encryption = spec.get('EncryptionConfig') or {}
-    return dict(
-        id=swarm.get('ID'),
-        created_at=swarm.get('CreatedAt'),
-        updated_at=swarm.get('UpdatedAt'),
-        default_addr_pool=swarm.get('DefaultAddrPool'),
-        subnet_size=swarm.get('SubnetSize'),
-        data_path_port=swarm.get('DataPathPort'),
-        task_history_limit=orchestration.get('TaskHistoryRetentionLimit'),
-        snapshot_interval=raft.get('SnapshotInterval'),
-        election_tick=raft.get('ElectionTick'),
-        heartbeat_tick=raft.get('HeartbeatTick'),
-        dispatcher_heartbeat=dispatcher.get('HeartbeatPeriod'),
-        cert_expiry=ca_config.get('NodeCertExpiry'),
-        external_ca=ca_config.get('ExternalCAs') or [],
-        autolock=bool(encryption.get('AutoLockManagers')),
-    )
+    facts.update((setting.name, setting.raw(spec)) for setting in SETTINGS)
+    facts.update(external_ca=facts['external_ca'] or [], autolock=bool(facts['autolock']))
+    return facts
 
 
 # ---- join tokens ----
