@@ -67,7 +67,10 @@ options:
         type: str
         default: Dockerfile
       args:
-        description: Build arguments; values must be strings.
+        description:
+          - Build arguments; values must be strings.
+          - The values of arguments whose name contains C(PASSWORD), C(PASSWD), C(TOKEN), C(SECRET) or C(KEY)
+            are shown as C(********) in the task's invocation.
         type: dict
       target:
         description: Stage of a multi-stage Dockerfile to build; it must be a C(FROM ... AS) stage.
@@ -175,25 +178,29 @@ EXAMPLES = r'''
 RETURN = r'''
 images:
   description:
-    - With O(images), one entry per image with the keys RV(image), RV(actions), RV(pushed),
-      RV(build_log) and C(changed).
-  returned: when O(images) is given
+    - One entry per image, in the order given (with O(name), the one image).
+    - An image that failed has C(failed) and C(msg); the others keep their results.
+  returned: always
   type: list
   elements: dict
-image:
-  description: The image after the run (before it, in check mode).
-  returned: when O(name) is given
-  type: dict
   contains:
     name:
-      description: The normalised reference.
+      description: The normalised reference (or the ID as given).
       type: str
       sample: 127.0.0.1:5000/team/app:1.4
+    changed:
+      description: Whether this image changed (in check mode, would change).
+      type: bool
+    actions:
+      description: What was done (or would be done in check mode), in order.
+      type: list
+      elements: str
+      sample: [built, tagged 127.0.0.1:5000/team/app:latest, pushed 127.0.0.1:5000/team/app:1.4]
     id:
-      description: Image ID; null when it does not exist (or is not built yet in check mode).
+      description: Image ID afterwards; null when it does not exist (or is not built yet in check mode).
       type: str
     exists:
-      description: Whether the image is on the engine.
+      description: Whether the image is on the engine afterwards.
       type: bool
     build_digest:
       description: Digest of the build inputs stored on the image.
@@ -206,30 +213,53 @@ image:
       description: Registry digests the engine knows for the image.
       type: list
       elements: str
+    pushed:
+      description: One entry per reference pushed or checked, with the registry's digest.
+      returned: when O(push=true)
+      type: list
+      elements: dict
+      contains:
+        ref:
+          description: The reference.
+          type: str
+        digest:
+          description:
+            - Manifest digest the registry holds for it, verified after a push.
+            - Null when a push is due, in check mode.
+          type: str
+        pushed:
+          description: Whether it was pushed in this run (in check mode, would be).
+          type: bool
+    build_log:
+      description: Output lines of the build.
+      returned: when a build ran (also when it failed)
+      type: list
+      elements: str
+    diff:
+      description: Before and after of what differs.
+      returned: in diff mode, when something differs
+      type: dict
+    msg:
+      description: Why this image failed.
+      returned: when this image failed
+      type: str
+image:
+  description: The entry of RV(images) for O(name).
+  returned: when O(name) is given
+  type: dict
 actions:
-  description: What was done (or would be done in check mode).
+  description: RV(images[].actions) of the one image, at the top level.
   returned: when O(name) is given
   type: list
   elements: str
-  sample: [built, tagged 127.0.0.1:5000/team/app:latest, pushed 127.0.0.1:5000/team/app:1.4]
 pushed:
-  description: One entry per reference pushed or checked, with the registry's digest.
+  description: RV(images[].pushed) of the one image, at the top level.
   returned: when O(push=true) and O(name) is given
   type: list
   elements: dict
-  contains:
-    ref:
-      description: The reference.
-      type: str
-    digest:
-      description: Manifest digest the registry holds for it (verified after a push).
-      type: str
-    pushed:
-      description: Whether it was pushed in this run.
-      type: bool
 build_log:
-  description: Output lines of the build.
-  returned: when a build ran (also when it failed) and O(name) is given
+  description: RV(images[].build_log) of the one image, at the top level.
+  returned: when a build ran and O(name) is given
   type: list
   elements: str
 '''
