@@ -266,8 +266,8 @@ def plan_image(wanted, current, platform=None):
         for ref in wanted.references():
             remote = current.remote.get(str(ref))
             if new_image or remote is None or remote not in _local_digests(ref, current.image):
-                changes.add('registry %s' % ref.familiar, remote, 'push of %s' % ('the new image' if new_image
-                                                                                 else image_id))
+                pushed = 'the new image' if new_image else image_id
+                changes.add('registry %s' % ref.familiar, remote, 'push of %s' % pushed)
                 steps.append(('push', ref))
     export = wanted.item.get('export_path')
     if export:

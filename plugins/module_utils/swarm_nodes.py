@@ -202,8 +202,8 @@ class SwarmNodes(Resource):
         self.facts = [node_facts(node) for node in nodes_raw]
         return [nodes_raw] * len(wanted)
 
-    def plan(self, wanted, nodes_raw):
-        return plan_node(wanted, nodes_raw)
+    def plan(self, wanted, current):
+        return plan_node(wanted, current)  # current: the swarm's node list (read_all)
 
     def check(self, plans):
         self.plans = plans
@@ -260,4 +260,3 @@ class SwarmNodes(Resource):
         else:
             facts = list(self.facts)
         return sorted(facts, key=lambda node: (node['role'] != 'manager', node['hostname'] or ''))
-

@@ -49,7 +49,7 @@ options:
   secret_env:
     description:
       - Names of environment variables whose values are secrets, besides those whose name contains
-        C(PASSWORD), C(PASSWD), C(TOKEN), C(SECRET) or C(KEY) (in any case): their values are
+        C(PASSWORD), C(PASSWD), C(TOKEN), C(SECRET) or C(KEY) (in any case). Their values are
         shown as C(********) in RV(containers[].env).
     type: list
     elements: str
@@ -364,7 +364,7 @@ def gather(module):
             raise InvalidValue('container names must not be empty')
     if params['logs_tail'] < 0:
         raise InvalidValue('logs_tail must be 0 (no logs) or a positive number of lines, not %d'
-                          % params['logs_tail'])
+                           % params['logs_tail'])
     containers = []
     for name in names:
         inspect = module.client.call_or_none('inspect container %r' % name, 'inspect_container', name)

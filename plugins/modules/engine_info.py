@@ -387,7 +387,8 @@ def masked_params(params):
 
 
 def main():
-    module = DockhandModule(masked_params=masked_params, argument_spec=dict(raw=dict(type='bool', default=False),
+    module = DockhandModule(masked_params=masked_params,
+                            argument_spec=dict(raw=dict(type='bool', default=False),
                                                swarm_info=dict(type='bool', default=False),
                                                plan_daemon_config=dict(type='dict'),
                                                plan_images=dict(type='list', elements='dict'),

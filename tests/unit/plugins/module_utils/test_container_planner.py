@@ -181,8 +181,8 @@ def test_secret_env_values_are_masked_in_the_changes(engine):
 
 
 def test_create_body_puts_config_keys_at_the_top_and_limits_in_the_host_config():
-    body, extra = create_body(wanted("engine-26.1", **dict(RECORDED["full"], memory="64m",
-                                                            networks=["rec-net", {"name": "two", "aliases": ["b"]}])))
+    options = dict(RECORDED["full"], memory="64m", networks=["rec-net", {"name": "two", "aliases": ["b"]}])
+    body, extra = create_body(wanted("engine-26.1", **options))
     assert body["Cmd"] == ["sleep", "3600"] and body["Image"] == "dockhand-test/busybox:latest"
     assert body["HostConfig"]["Memory"] == 64 * MIB and "Config" not in body
     assert body["ExposedPorts"] == {"53/udp": {}, "80/tcp": {}}
