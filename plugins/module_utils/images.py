@@ -30,12 +30,8 @@ from ansible_collections.dockhand.docker.plugins.module_utils.errors import Dock
 from ansible_collections.dockhand.docker.plugins.module_utils.items import merge_items
 from ansible_collections.dockhand.docker.plugins.module_utils.plan import checked_plan
 from ansible_collections.dockhand.docker.plugins.module_utils.reference import is_image_id, parse_reference
-from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
-    RegistryClient,
-    RegistryError,
-    find_platform,
-    load_credentials,
-)
+from ansible_collections.dockhand.docker.plugins.module_utils.registry import find_platform
+from ansible_collections.dockhand.docker.plugins.module_utils.registry_view import registry_call
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
 
 BUILD_DIGEST_LABEL = 'dockhand.build-digest'
@@ -272,7 +268,7 @@ class ImageManager(object):
     # ---- registry side ----
 
     def _registry_call(self, ref, what, *args):
-        return registry_call(ref, self.params.get('timeout'), what, *args)
+        return registry_call(self.client, ref, self.params.get('timeout'), what, *args)
 
     def _push(self, ref, image):
         if ref.tag is None:
@@ -453,16 +449,6 @@ def _local_digests(ref, image):
     return digests
 
 
-def registry_call(ref, timeout, what, *args):
-    """Call RegistryClient.<what> for the registry of ``ref``, with the user's stored credentials."""
-    credentials = load_credentials(ref.registry) or (None, None)
-    registry = RegistryClient(ref.registry, username=credentials[0], password=credentials[1], timeout=timeout or 60)
-    try:
-        return getattr(registry, what)(*args)
-    except RegistryError as exc:
-        raise DockerError(exc.msg)
-
-
 def image_facts(client, name, with_registry=False, timeout=None):
     """What image_info reports for one reference or ID."""
     ref = None
@@ -486,10 +472,8 @@ def image_facts(client, name, with_registry=False, timeout=None):
             history=[dict(created_by=step.get('CreatedBy') or '', size=step.get('Size') or 0,
                           created=step.get('Created'), comment=step.get('Comment') or '') for step in history or []])
     if with_registry and ref is not None and (ref.tag or ref.digest):
-        reference = ref.digest or ref.tag
-        digest = registry_call(ref, timeout, 'manifest_digest', ref.repository, reference)
-        platforms = registry_call(ref, timeout, 'platforms', ref.repository, reference) if digest else []
-        facts['registry'] = dict(digest=digest, platforms=platforms)
+        found = registry_call(client, ref, timeout, 'describe', ref.repository, ref.digest or ref.tag)
+        facts['registry'] = found or dict(digest=None, platforms=[])
     return facts
 
 
