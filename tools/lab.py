@@ -42,6 +42,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -1420,6 +1421,12 @@ def registry_serve(address):
             raise LabError("the registries serve 127.0.0.1 already; give another address, not %s" % address)
     except ValueError:
         raise LabError("%r is not an IP address" % address) from None
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as probe:
+            probe.bind((address, 0))
+    except OSError:
+        raise LabError("%s is no address of this machine (the lab network's gateway %s exists while the lab is up)"
+                       % (address, GATEWAY)) from None
     info = registry_info() or registry_up()
     for name, port in REGISTRIES.items():
         if _registry_pids(name, address):
