@@ -142,4 +142,3 @@ def registry_credentials(registry_host, config_path=None, run=run_helper):
         if found:
             return Credentials(registry, path, username=found[0], password=found[1])
     return None
-

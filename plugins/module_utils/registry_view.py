@@ -306,4 +306,3 @@ def tls_context(host, secure, certs_root=CERTS_ROOT):
     except (ssl.SSLError, OSError) as exc:
         raise RegistryError('cannot use the certificates in %s for %s: %s' % (directory, host, exc), kind='config')
     return context
-

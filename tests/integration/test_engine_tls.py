@@ -106,9 +106,8 @@ def test_ca_path_wins_over_the_ca_bundle_variables(tls_engine, tmp_path):
     assert result.get("failed") is not True, result.get("msg")
     assert result["engine"]["docker_host"] == address and result["engine"]["server_version"]
     assert not result.get("warnings")
-    alias = run_module("dockhand.docker.engine_info", {"docker_host": address, "tls_verify": True,
-                                                        "tls_ca_cert": certificate, "timeout": 10},
-                       env=bundles(tmp_path))[1]
+    aliases = {"docker_host": address, "tls_verify": True, "tls_ca_cert": certificate, "timeout": 10}
+    alias = run_module("dockhand.docker.engine_info", aliases, env=bundles(tmp_path))[1]
     assert alias.get("failed") is not True, alias.get("msg")
 
 
