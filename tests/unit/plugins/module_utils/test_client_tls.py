@@ -68,3 +68,51 @@ def test_ca_bundle_variables_do_not_override_what_the_task_says(monkeypatch, tmp
     assert api.merge_environment_settings(url, {}, None, None, None)["verify"] == \
         (str(ca) if expected == "CA" else False)
     api.close()
+
+
+class FakeResponse(object):  # the minimum requests.Response surface APIError reads
+    def __init__(self, status):
+        self.status_code = status
+        self.reason = "reason"
+        self.url = "http://docker/distribution/x/json"
+
+
+def answering(status, explanation):
+    """An EngineClient whose SDK answers every call with this HTTP error (or 200: a dict)."""
+    engine = client_utils.EngineClient.__new__(client_utils.EngineClient)
+    engine.docker_host = "unix:///var/run/docker.sock"
+    engine.timeout = 60
+
+    class Api(object):
+        def inspect_distribution(self, name, auth_config=None):
+            if status == 200:
+                return {"Descriptor": {"digest": "sha256:1"}}
+            error = docker.errors.NotFound if status == 404 else docker.errors.APIError
+            raise error("%d error" % status, response=FakeResponse(status), explanation=explanation)
+    engine.api = Api()
+    return engine
+
+
+def test_read_or_none_lets_the_caller_word_the_engine_answer():
+    engine = answering(500, b"no basic auth credentials")
+    seen = []
+
+    def explain(status, text):
+        seen.append((status, text))
+        return "authentication required by reg"
+    with pytest.raises(client_utils.DockerError) as info:
+        engine.read_or_none("read x", explain, "inspect_distribution", "x", auth_config={})
+    assert info.value.msg == "authentication required by reg" and info.value.details["status_code"] == 500
+    assert seen == [(500, "no basic auth credentials")]
+
+
+def test_read_or_none_keeps_the_usual_line_when_the_caller_has_none():
+    with pytest.raises(client_utils.DockerError) as info:
+        answering(500, "odd").read_or_none("read x", lambda status, text: None, "inspect_distribution", "x")
+    assert info.value.msg == "Docker engine at unix:///var/run/docker.sock failed to read x: odd (HTTP 500)"
+
+
+def test_read_or_none_gives_none_for_404_and_the_answer_otherwise():
+    assert answering(404, "manifest unknown").read_or_none("read x", None, "inspect_distribution", "x") is None
+    assert answering(200, None).read_or_none("read x", None, "inspect_distribution", "x") == \
+        {"Descriptor": {"digest": "sha256:1"}}

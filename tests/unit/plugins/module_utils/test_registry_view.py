@@ -280,3 +280,111 @@ def test_image_name():
     assert view.image_name("172.30.77.1:5000", "m/busy", "v1") == "172.30.77.1:5000/m/busy:v1"
     assert view.image_name("docker.io", "library/busybox", "sha256:" + "0" * 64) == \
         "docker.io/library/busybox@sha256:" + "0" * 64
+
+
+# ------------------------------------------------------------------ direct reads (engines below API 1.30)
+
+class TinyRegistry(object):
+    """A plain-HTTP registry on loopback holding one image (a manifest and its config)."""
+
+    CONFIG = b'{"architecture": "arm64", "os": "linux", "variant": "v8"}'
+
+    def __init__(self):
+        import hashlib
+        import http.server
+        import json
+        import threading
+        config_digest = "sha256:" + hashlib.sha256(self.CONFIG).hexdigest()
+        self.manifest = json.dumps({"schemaVersion": 2, "mediaType": MANIFEST["Descriptor"]["mediaType"],
+                                    "config": {"digest": config_digest, "size": len(self.CONFIG)}}).encode()
+        self.digest = "sha256:" + hashlib.sha256(self.manifest).hexdigest()
+        self.seen = []
+        blobs = {"/v2/m/app/manifests/v1": (self.manifest, MANIFEST["Descriptor"]["mediaType"]),
+                 "/v2/m/app/blobs/" + config_digest: (self.CONFIG, "application/octet-stream")}
+        seen = self.seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_HEAD(self):
+                self.do_GET()
+
+            def do_GET(self):
+                seen.append((self.command, self.path))
+                body, media_type = blobs.get(self.path, (None, None))
+                self.send_response(200 if body else 404)
+                if body:
+                    self.send_header("Content-Type", media_type)
+                    self.send_header("Docker-Content-Digest", "sha256:" + hashlib.sha256(body).hexdigest())
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                if body and self.command == "GET":
+                    self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class OldEngine(FakeClient):
+    """An engine that speaks API 1.29: no distribution endpoint; /info has the RegistryConfig."""
+
+    def __init__(self, registry_config):
+        super(OldEngine, self).__init__({}, api_version="1.29")
+        self.registry_config = registry_config
+
+    def info(self):
+        return {"RegistryConfig": self.registry_config}
+
+
+@pytest.fixture
+def tiny_registry():
+    registry = TinyRegistry()
+    yield registry
+    registry.close()
+
+
+def test_direct_read_of_an_insecure_registry_falls_back_from_https_to_http(tiny_registry, docker_config):
+    engine = OldEngine(DEFAULT_26_1)  # localhost resolves into 127.0.0.0/8: insecure
+    ref = parse_reference("localhost:%d/m/app:v1" % tiny_registry.port)
+    assert view.registry_call(engine, ref, 10, "describe", "m/app", "v1") == dict(
+        digest=tiny_registry.digest, platforms=["linux/arm64/v8"])
+    assert view.registry_call(engine, ref, 10, "manifest_digest", "m/app", "nope") is None
+    assert engine.asked == []  # the engine was never asked for /distribution
+    assert ("HEAD", "/v2/m/app/manifests/v1") in tiny_registry.seen
+
+
+def test_direct_read_of_a_secure_registry_does_not_fall_back_to_http(tiny_registry, docker_config):
+    engine = OldEngine(dict(DEFAULT_26_1, InsecureRegistryCIDRs=[]))  # nothing insecure, not even loopback
+    ref = parse_reference("127.0.0.1:%d/m/app:v1" % tiny_registry.port)
+    with pytest.raises(RegistryError) as info:
+        view.registry_call(engine, ref, 10, "manifest_digest", "m/app", "v1")
+    assert info.value.kind == "unreachable" and "TLS failed" in info.value.msg
+    assert "https://127.0.0.1:%d" % tiny_registry.port in info.value.msg
+    assert tiny_registry.seen == []
+
+
+def test_direct_read_names_the_last_failure(docker_config):
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    engine = OldEngine(DEFAULT_26_1)
+    with pytest.raises(RegistryError) as info:
+        view.registry_call(engine, parse_reference("127.0.0.1:%d/m/app:v1" % port), 5, "manifest_digest",
+                           "m/app", "v1")
+    assert info.value.msg.startswith("cannot reach registry 127.0.0.1:%d (http://127.0.0.1:%d/v2/" % (port, port))
+    assert "connection refused" in info.value.msg
+
+
+def test_direct_read_refuses_an_identity_token(docker_config):
+    (docker_config / "config.json").write_text('{"auths": {"127.0.0.1:5999": {"identitytoken": "idt-s3cret"}}}')
+    with pytest.raises(RegistryError) as info:
+        view.registry_call(OldEngine(DEFAULT_26_1), parse_reference("127.0.0.1:5999/m/app:v1"), 5,
+                           "manifest_digest", "m/app", "v1")
+    assert "identity token" in info.value.msg and "idt-s3cret" not in info.value.msg
