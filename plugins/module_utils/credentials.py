@@ -3,10 +3,11 @@
 """Registry credentials as the docker CLI finds them: config.json's ``auths``, or a credential helper.
 
 The docker client config names a helper per registry (``credHelpers``) or one for every
-registry (``credsStore``); when one is named, it alone decides, as with the CLI: it is run as
-``docker-credential-<name> get`` with the registry on stdin and answers with JSON
-``{"ServerURL", "Username", "Secret"}``. A helper that has no entry for the registry means
-anonymous access. Without a helper the ``auths`` entry is used.
+registry (``credsStore``); when one is named it is asked first, as the CLI asks it: run as
+``docker-credential-<name> get`` with the registry on stdin, it answers with JSON
+``{"ServerURL", "Username", "Secret"}``. When it holds nothing for the registry, the ``auths``
+entry is used, as the Docker SDK does when it pushes (the CLI would go anonymous): the reads
+then use the credentials the image module's push uses.
 
 Failures are one line naming the helper and the registry; a secret never appears in them.
 """
@@ -16,7 +17,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 import re
+import signal
 import subprocess
 
 from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
@@ -104,8 +107,9 @@ def run_helper(helper, registry, timeout=HELPER_TIMEOUT):
         raise RegistryError('the docker client config names credential helper %r for registry %s, which is not '
                             'a helper name' % (helper, registry), kind='config')
     try:
+        # A session of its own: on a timeout the helper and whatever it started are ended together.
         process = subprocess.Popen([program, 'get'], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
+                                   stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         reason = 'it is not installed on this host (not found on PATH)' if isinstance(exc, FileNotFoundError) \
             else (exc.strerror or str(exc))
@@ -114,7 +118,10 @@ def run_helper(helper, registry, timeout=HELPER_TIMEOUT):
     try:
         stdout, stderr = process.communicate(config_key(registry).encode('utf-8'), timeout=timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            process.kill()
         process.communicate()
         raise RegistryError('credential helper %s did not answer for registry %s within %s s'
                             % (program, registry, timeout), kind='config')
@@ -131,7 +138,9 @@ def registry_credentials(registry_host, config_path=None, run=run_helper):
     config = read_config(path)
     helper = credential_helper(registry, config=config)
     if helper:
-        return run(helper, registry)
+        found = run(helper, registry)
+        if found is not None:
+            return found
     auths = config.get('auths') if isinstance(config.get('auths'), dict) else {}
     for key in config_keys_matching(auths, registry):
         entry = auths[key]

@@ -78,10 +78,14 @@ def test_identity_token(helpers):
     assert found.who() == "an identity token"
 
 
-def test_helper_without_an_entry_means_anonymous(helpers):
+def test_helper_without_an_entry_gives_way_to_the_auths_entry(helpers):
+    """As the Docker SDK resolves them for the push (the CLI would go anonymous)."""
     helpers.make("empty", "echo 'credentials not found in native keychain'; exit 1")
     helpers.config({"credsStore": "empty", "auths": {"172.30.77.1:5001": {"auth": "dXNlcjpwdw=="}}})
-    assert creds.registry_credentials("172.30.77.1:5001") is None  # as the CLI: the helper decides
+    found = creds.registry_credentials("172.30.77.1:5001")
+    assert (found.username, found.password, found.source) == ("user", "pw", helpers.config_path)
+    assert helpers.asked("empty") == "172.30.77.1:5001"
+    assert creds.registry_credentials("elsewhere:5000") is None
 
 
 def test_failing_helper_is_one_line_naming_helper_and_registry(helpers):
