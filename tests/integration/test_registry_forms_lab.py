@@ -83,8 +83,8 @@ def served(lab_nodes, registries, lab_tool_module):
 @pytest.fixture(scope="module")
 def engines(lab_nodes, served):
     """{release: node} of one systemd node per engine version, configured as a user would: the docker_host
-    role lists the plain and htpasswd registries in insecure-registries (and restarts the engine), the CA goes
-    to certs.d. Put back afterwards."""
+    role lists the plain and htpasswd registries in insecure-registries and the plain one as the Docker Hub
+    mirror (and restarts the engine), the CA goes to certs.d. Put back afterwards."""
     nodes = {}
     for node in lab_nodes["nodes"]:
         if node.get("init", "systemd") == "systemd":
@@ -98,7 +98,8 @@ def engines(lab_nodes, served):
          "ansible.builtin.copy": {"src": served["tls_ca"], "dest": certs_dir + "/ca.crt", "mode": "0644"}},
         {"name": "insecure-registries", "ansible.builtin.include_role": {"name": "dockhand.docker.docker_host"},
          "vars": {"docker_host_install": False, "docker_host_daemon_settings": {
-             "insecure-registries": [served["served_plain"], served["served_auth"]]}}},
+             "insecure-registries": [served["served_plain"], served["served_auth"]],
+             "registry-mirrors": ["http://%s" % served["served_plain"]]}}},
     ])]
     run = run_playbook(None, plays=setup, inventory=lab_nodes)
     assert run.returncode == 0, run.failed_messages()
@@ -109,7 +110,8 @@ def engines(lab_nodes, served):
     teardown = [dict(name="teardown", hosts=hosts, gather_facts=False, tasks=[
         {"name": "no CA", "ansible.builtin.file": {"path": certs_dir, "state": "absent"}},
         {"name": "no insecure-registries", "ansible.builtin.include_role": {"name": "dockhand.docker.docker_host"},
-         "vars": {"docker_host_install": False, "docker_host_daemon_remove": ["insecure-registries"]}},
+         "vars": {"docker_host_install": False,
+                  "docker_host_daemon_remove": ["insecure-registries", "registry-mirrors"]}},
     ])]
     undone = run_playbook(None, plays=teardown, inventory=lab_nodes)
     assert undone.returncode == 0, undone.failed_messages()
@@ -181,6 +183,23 @@ def test_tls_registry_with_a_private_ca_in_certs_d(lab_nodes, engines, served, r
         [{"ref": name, "digest": digest, "pushed": False}]
     assert image_id(node, name) == built
     assert_registry_reads(lab_nodes, node, name, "tls", digest)
+
+
+@pytest.mark.parametrize("release", ["bookworm", "trixie"])
+def test_docker_hub_names_are_read_through_the_mirror(lab_nodes, engines, served, release):
+    """No Docker Hub here: a library/ image that only the mirror holds is read as the engine pulls it."""
+    node = engines[release]
+    repository = "library/" + unique("mirror", release).replace("/", "-")
+    pushed = on_node(lab_nodes, node, [{"dockhand.docker.image": build(
+        "%s/%s:1" % (served["served_plain"], repository), "mirror")}])
+    assert pushed.returncode == 0, pushed.failed_messages()
+    digest = pushed.result(node)["pushed"][0]["digest"]
+    hub_name = repository[len("library/"):] + ":1"  # docker.io/library/...
+    for api_version in ("auto", "1.29"):
+        found = on_node(lab_nodes, node, [{"dockhand.docker.image_info": {
+            "name": hub_name, "registry": True, "api_version": api_version}}]).result(node)
+        assert found.get("failed") is not True, (api_version, found.get("msg"))
+        assert found["images"][0]["registry"] == {"digest": digest, "platforms": ["linux/amd64"]}, api_version
 
 
 def helper_tasks(served, body):
