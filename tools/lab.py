@@ -15,11 +15,17 @@ Standard library only (it runs before any virtualenv exists). Use it as a CLI::
                                             $DOCKHAND_LAB_SYSV or 0), and .lab/inventory.yml
     python3 tools/lab.py down               remove the nodes and their network
     python3 tools/lab.py registry up|down   registries on 127.0.0.1:5000 (plain), :5001 (htpasswd)
+    python3 tools/lab.py registry up --address 172.30.77.1
+                                            the same, and also served on that address (the lab
+                                            network's gateway: what nodes reach without a relay),
+                                            plus a TLS registry there on :5443 whose certificate
+                                            a private CA signed (.lab/registry/tls/ca.crt)
     python3 tools/lab.py status             what is running
     python3 tools/lab.py load IMAGE...      copy local images into every running node
 
 or import it (pytest fixtures do) and call ensure_engine(), stop_engine(), build_test_images(),
 build_node_image(release), lab_up(n, trixie, sysv), lab_down(), registry_up(), registry_down(),
+registry_serve(address), registry_unserve(),
 load_images(images), status(). Functions raise LabError on failure; the CLI prints one line and
 exits 1.
 
@@ -36,6 +42,8 @@ import os
 import secrets
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -116,6 +124,9 @@ NODE_TIMEOUT = 120
 REGISTRY_DIR = LAB_DIR / "registry"
 REGISTRY_USER = "dockhand"
 REGISTRIES = {"plain": 5000, "auth": 5001}
+# Served only on a non-loopback address (registry_serve): TLS with a certificate from a CA made
+# for the lab, which engines trust only through /etc/docker/certs.d/<address>:<port>/ca.crt.
+TLS_REGISTRY = ("tls", 5443)
 
 # Debian packages the lab installs itself when they are missing.
 PKG_ENGINE = "docker.io"
@@ -123,6 +134,7 @@ PKG_BUSYBOX = "busybox-static"
 PKG_MMDEBSTRAP = "mmdebstrap"
 PKG_REGISTRY = ("docker-registry", "apache2-utils")
 PKG_BRIDGE = "socat"
+PKG_OPENSSL = "openssl"
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -1073,17 +1085,26 @@ def load_images(images):
 AUTH_FILE = REGISTRY_DIR / "auth.json"
 
 
-def _registry_paths(name):
+def _registry_paths(name, address=None):
+    """Files of registry `name` served on 127.0.0.1 (address None) or on another address: the
+    instances of one name share storage and htpasswd, each has its config, pidfile and log."""
     base = REGISTRY_DIR / name
-    return {"base": base, "config": base / "config.yml", "data": base / "data",
-            "pidfile": base / "registry.pid", "log": base / "registry.log",
+    tail = "" if address is None else "-" + address
+    return {"base": base, "config": base / ("config%s.yml" % tail), "data": base / "data",
+            "pidfile": base / ("registry%s.pid" % tail), "log": base / ("registry%s.log" % tail),
             "htpasswd": base / "htpasswd"}
 
 
-def _registry_pids(name):
+def _served_addresses(name):
+    """The addresses other than 127.0.0.1 that registry `name` has a config for."""
+    base = REGISTRY_DIR / name
+    return sorted(path.stem[len("config-"):] for path in base.glob("config-*.yml")) if base.exists() else []
+
+
+def _registry_pids(name, address=None):
     """Live registry processes of this lab instance: from the pidfile, and any
     docker-registry whose command line names our config file (pidfile lost)."""
-    paths = _registry_paths(name)
+    paths = _registry_paths(name, address)
     pids = set()
     pid = _live_pid(paths["pidfile"], "docker-registry")
     if pid:
@@ -1100,18 +1121,24 @@ def _registry_pids(name):
     return sorted(pids)
 
 
-def _stop_registry(name):
-    paths = _registry_paths(name)
-    pids = _registry_pids(name)
-    for pid in pids:
-        _terminate(pid, "docker-registry", timeout=10)
-    paths["pidfile"].unlink(missing_ok=True)
-    return len(pids)
+def _stop_registry(name, addresses=None):
+    """Stop registry `name` on 127.0.0.1 and on every other address (or only on `addresses`)."""
+    stopped = 0
+    for address in ([None] + _served_addresses(name)) if addresses is None else addresses:
+        paths = _registry_paths(name, address)
+        pids = _registry_pids(name, address)
+        for pid in pids:
+            _terminate(pid, "docker-registry", timeout=10)
+        paths["pidfile"].unlink(missing_ok=True)
+        if address is not None:
+            paths["config"].unlink(missing_ok=True)
+        stopped += len(pids)
+    return stopped
 
 
-def _http_status(url):
+def _http_status(url, context=None):
     try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
+        with urllib.request.urlopen(url, timeout=2, context=context) as resp:
             return resp.status
     except urllib.error.HTTPError as err:
         return err.code
@@ -1119,7 +1146,7 @@ def _http_status(url):
         return None
 
 
-def _registry_config(name, port, paths):
+def _registry_config(name, port, paths, address="127.0.0.1", tls=None):
     lines = [
         "version: 0.1",
         "log:",
@@ -1132,11 +1159,17 @@ def _registry_config(name, port, paths):
         "  delete:",
         "    enabled: true",
         "http:",
-        "  addr: 127.0.0.1:%d" % port,
+        "  addr: %s:%d" % (address, port),
         "  secret: %s" % secrets.token_hex(16),
         "  headers:",
         "    X-Content-Type-Options: [nosniff]",
     ]
+    if tls:
+        lines += [
+            "  tls:",
+            "    certificate: %s" % tls["certificate"],
+            "    key: %s" % tls["key"],
+        ]
     if name == "auth":
         lines += [
             "auth:",
@@ -1154,9 +1187,12 @@ def registry_up():
     Returns {"plain", "auth" (host:port), "plain_url", "auth_url", "username", "password"}."""
     ensure_packages(*PKG_REGISTRY)
     REGISTRY_DIR.mkdir(parents=True, exist_ok=True)
-    for name in REGISTRIES:
+    served = any(_served_addresses(name) for name in tuple(REGISTRIES) + (TLS_REGISTRY[0],))
+    for name in tuple(REGISTRIES) + (TLS_REGISTRY[0],):
         if _stop_registry(name):
             log("stopped a registry %s left running" % name)
+    if served:
+        _restore_bridge_relays()
     for port in REGISTRIES.values():
         if _http_status("http://127.0.0.1:%d/v2/" % port) is not None:
             raise LabError("port 127.0.0.1:%d is used by a process the lab did not start" % port)
@@ -1176,20 +1212,8 @@ def registry_up():
         paths["log"].write_bytes(b"")
         _spawn_detached([binary, "serve", paths["config"]], paths["pidfile"], paths["log"])
 
-    expected = {"plain": 200, "auth": 401}
     for name, port in REGISTRIES.items():
-        paths = _registry_paths(name)
-        deadline = time.monotonic() + 20
-        while True:
-            code = _http_status("http://127.0.0.1:%d/v2/" % port)
-            if code == expected[name]:
-                break
-            if code is not None or time.monotonic() > deadline or not _registry_pids(name):
-                sys.stderr.write("--- tail of %s\n%s\n---\n" % (paths["log"], _tail(paths["log"])))
-                raise LabError("registry %s on 127.0.0.1:%d: /v2/ gave %s, expected %d"
-                               % (name, port, code or "no answer", expected[name]))
-            time.sleep(0.1)
-        log("registry %s answers on 127.0.0.1:%d (HTTP %d on /v2/)" % (name, port, code))
+        _wait_registry(name, port)
 
     info = {
         "plain": "127.0.0.1:%d" % REGISTRIES["plain"],
@@ -1206,6 +1230,27 @@ def registry_up():
                    "password": password}, f, indent=2)
         f.write("\n")
     return info
+
+
+_EXPECTED_STATUS = {"plain": 200, "auth": 401, TLS_REGISTRY[0]: 200}
+
+
+def _wait_registry(name, port, address=None, context=None):
+    """Until registry `name` answers /v2/ on address:port as it should (200, or 401 with auth)."""
+    paths = _registry_paths(name, address)
+    url = "%s://%s:%d/v2/" % ("https" if context else "http", address or "127.0.0.1", port)
+    expected = _EXPECTED_STATUS[name]
+    deadline = time.monotonic() + 20
+    while True:
+        code = _http_status(url, context)
+        if code == expected:
+            break
+        if code is not None or time.monotonic() > deadline or not _registry_pids(name, address):
+            sys.stderr.write("--- tail of %s\n%s\n---\n" % (paths["log"], _tail(paths["log"])))
+            raise LabError("registry %s on %s: /v2/ gave %s, expected %d"
+                           % (name, url, code or "no answer", expected))
+        time.sleep(0.1)
+    log("registry %s answers on %s (HTTP %d on /v2/)" % (name, url, code))
 
 
 def registry_info():
@@ -1254,13 +1299,9 @@ def registry_bridge(network=NETWORK):
     if not registry_info():
         registry_up()
     gateway = _network_gateway(network)
-    socat = shutil.which("socat", path=SYSTEM_PATH)
     BRIDGE_DIR.mkdir(parents=True, exist_ok=True)
-    for port in REGISTRIES.values():
-        pidfile = BRIDGE_DIR / ("%s-%d.pid" % (network, port))
-        if not _live_pid(pidfile, "socat"):
-            _spawn_detached([socat, "TCP-LISTEN:%d,bind=%s,fork,reuseaddr" % (port, gateway),
-                             "TCP:127.0.0.1:%d" % port], pidfile, BRIDGE_DIR / ("%s.log" % network))
+    (BRIDGE_DIR / ("%s.gateway" % network)).write_text(gateway + "\n")
+    _bridge_host_relays(network, gateway)
     names = docker("network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}",
                    network).stdout.split()
 
@@ -1283,6 +1324,41 @@ def registry_bridge(network=NETWORK):
     return names
 
 
+def _bridge_host_relays(network, gateway):
+    """The relays on this machine from gateway:port to 127.0.0.1:port, for the ports where no
+    registry instance listens on the gateway itself (registry_serve): that one serves the same
+    storage, so the relays inside the nodes reach the same registry either way."""
+    socat = shutil.which("socat", path=SYSTEM_PATH)
+    for name, port in REGISTRIES.items():
+        pidfile = BRIDGE_DIR / ("%s-%d.pid" % (network, port))
+        if _registry_pids(name, gateway) or _live_pid(pidfile, "socat"):
+            continue
+        _spawn_detached([socat, "TCP-LISTEN:%d,bind=%s,fork,reuseaddr" % (port, gateway),
+                         "TCP:127.0.0.1:%d" % port], pidfile, BRIDGE_DIR / ("%s.log" % network))
+
+
+def _bridged_networks():
+    """{network: gateway} of the networks registry_bridge() relays into."""
+    if not BRIDGE_DIR.exists():
+        return {}
+    return {path.stem: path.read_text().strip() for path in BRIDGE_DIR.glob("*.gateway")}
+
+
+def _stop_bridge_relay(network, port):
+    pidfile = BRIDGE_DIR / ("%s-%d.pid" % (network, port))
+    pid = _live_pid(pidfile, "socat")
+    if pid:
+        _terminate(pid, "socat")
+    pidfile.unlink(missing_ok=True)
+    return 1 if pid else 0
+
+
+def _restore_bridge_relays():
+    """The relays of the bridged networks again, after registries stopped serving the gateway."""
+    for network, gateway in _bridged_networks().items():
+        _bridge_host_relays(network, gateway)
+
+
 def _stop_bridges():
     stopped = 0
     for pidfile in BRIDGE_DIR.glob("*.pid") if BRIDGE_DIR.exists() else ():
@@ -1291,19 +1367,115 @@ def _stop_bridges():
             _terminate(pid, "socat")
             stopped += 1
         pidfile.unlink(missing_ok=True)
+    for marker in BRIDGE_DIR.glob("*.gateway") if BRIDGE_DIR.exists() else ():
+        marker.unlink(missing_ok=True)
+    return stopped
+
+
+TLS_DIR = REGISTRY_DIR / "tls"
+
+
+def _make_tls_files(address):
+    """A CA made for the lab and a certificate it signs for `address` (openssl, at run time).
+    Returns {"ca", "certificate", "key"} (paths); the CA's key stays in the same directory."""
+    ensure_packages(PKG_OPENSSL)
+    shutil.rmtree(TLS_DIR, ignore_errors=True)
+    TLS_DIR.mkdir(parents=True)
+    TLS_DIR.chmod(0o700)
+    files = {"ca": TLS_DIR / "ca.crt", "ca_key": TLS_DIR / "ca.key", "certificate": TLS_DIR / "server.crt",
+             "key": TLS_DIR / "server.key", "csr": TLS_DIR / "server.csr", "ext": TLS_DIR / "server.ext"}
+    curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run(["openssl", "req", "-x509", *curve, "-keyout", files["ca_key"], "-out", files["ca"], "-days", "7",
+         "-subj", "/CN=dockhand lab CA %s" % secrets.token_hex(4),
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+    run(["openssl", "req", "-new", *curve, "-keyout", files["key"], "-out", files["csr"], "-subj", "/CN=%s" % address])
+    files["ext"].write_text("subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\n"
+                            "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+                            % address)
+    run(["openssl", "x509", "-req", "-in", files["csr"], "-CA", files["ca"], "-CAkey", files["ca_key"],
+         "-CAcreateserial", "-out", files["certificate"], "-days", "7", "-extfile", files["ext"]])
+    return {"ca": str(files["ca"]), "certificate": str(files["certificate"]), "key": str(files["key"])}
+
+
+def _start_registry(name, port, address=None, tls=None):
+    paths = _registry_paths(name, address)
+    paths["data"].mkdir(parents=True, exist_ok=True)
+    paths["config"].write_text(_registry_config(name, port, paths, address or "127.0.0.1", tls))
+    paths["config"].chmod(0o600)
+    paths["log"].write_bytes(b"")
+    binary = shutil.which("docker-registry", path=SYSTEM_PATH)
+    _spawn_detached([binary, "serve", paths["config"]], paths["pidfile"], paths["log"])
+
+
+@_public
+def registry_serve(address):
+    """Serve the registries on `address` too (a non-loopback address of this machine, such as the
+    lab network's gateway, which nodes reach without a relay): the plain and the htpasswd
+    registry on address:5000 and :5001 (same storage and password as on 127.0.0.1; started
+    first when they do not run), and a TLS registry on address:5443 with a certificate from a
+    CA made now with openssl (the engines trust it only through certs.d). A bridge's relay on
+    that address gives way to the registry itself. Idempotent. Returns registry_info() plus
+    {"address", "served_plain", "served_auth", "tls", "tls_ca" (path of the CA certificate)}."""
+    try:
+        if ipaddress.ip_address(address).is_loopback:
+            raise LabError("the registries serve 127.0.0.1 already; give another address, not %s" % address)
+    except ValueError:
+        raise LabError("%r is not an IP address" % address) from None
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as probe:
+            probe.bind((address, 0))
+    except OSError:
+        raise LabError("%s is no address of this machine (the lab network's gateway %s exists while the lab is up)"
+                       % (address, GATEWAY)) from None
+    info = registry_info() or registry_up()
+    for name, port in REGISTRIES.items():
+        if _registry_pids(name, address):
+            continue
+        for network, gateway in _bridged_networks().items():
+            if gateway == address and _stop_bridge_relay(network, port):
+                log("the relay of %s on %s:%d gives way to the registry %s" % (network, address, port, name))
+        _start_registry(name, port, address)
+        _wait_registry(name, port, address)
+    name, port = TLS_REGISTRY
+    ca_file = TLS_DIR / "ca.crt"
+    if not _registry_pids(name, address) or not ca_file.exists():
+        _stop_registry(name)
+        shutil.rmtree(_registry_paths(name)["data"], ignore_errors=True)
+        tls = _make_tls_files(address)
+        _start_registry(name, port, address, tls)
+        _wait_registry(name, port, address, context=ssl.create_default_context(cafile=tls["ca"]))
+    return dict(info, address=address, served_plain="%s:%d" % (address, REGISTRIES["plain"]),
+                served_auth="%s:%d" % (address, REGISTRIES["auth"]), tls="%s:%d" % (address, port),
+                tls_ca=str(ca_file))
+
+
+@_public
+def registry_unserve():
+    """Stop serving the registries on other addresses than 127.0.0.1 (registry_serve) and remove
+    the TLS registry with its storage and CA; the loopback registries and their storage stay,
+    and the relays of a bridge come back. Idempotent; returns the number of processes stopped."""
+    stopped = sum(_stop_registry(name, _served_addresses(name)) for name in REGISTRIES)
+    stopped += _stop_registry(TLS_REGISTRY[0])
+    shutil.rmtree(_registry_paths(TLS_REGISTRY[0])["base"], ignore_errors=True)
+    shutil.rmtree(TLS_DIR, ignore_errors=True)
+    _restore_bridge_relays()
+    log("registries served on 127.0.0.1 only (%d processes stopped)" % stopped)
     return stopped
 
 
 @_public
 def registry_down():
-    """Stop both registries (and the relays of registry_bridge), delete their storage, htpasswd
-    and auth.json; idempotent."""
+    """Stop every registry (on every address, the TLS one too) and the relays of registry_bridge,
+    delete their storage, htpasswd, CA and auth.json; idempotent."""
     stopped = _stop_bridges()
     for name in REGISTRIES:
         stopped += _stop_registry(name)
         paths = _registry_paths(name)
         shutil.rmtree(paths["data"], ignore_errors=True)
         paths["htpasswd"].unlink(missing_ok=True)
+    stopped += _stop_registry(TLS_REGISTRY[0])
+    shutil.rmtree(_registry_paths(TLS_REGISTRY[0])["base"], ignore_errors=True)
+    shutil.rmtree(TLS_DIR, ignore_errors=True)
     AUTH_FILE.unlink(missing_ok=True)
     log("registries down (%d processes stopped, storage removed)" % stopped)
     return stopped
@@ -1354,6 +1526,13 @@ def status():
         result["registries"][name] = {"address": "127.0.0.1:%d" % port, "pids": pids}
         state = "running (pid %s)" % pids[0] if pids else "stopped"
         print("registry %s 127.0.0.1:%d: %s" % (name, port, state))
+    for name, port in list(REGISTRIES.items()) + [TLS_REGISTRY]:
+        for address in _served_addresses(name):
+            pids = _registry_pids(name, address)
+            key = "%s@%s" % (name, address)
+            result["registries"][key] = {"address": "%s:%d" % (address, port), "pids": pids}
+            print("registry %s %s:%d: %s" % (name, address, port,
+                                             "running (pid %s)" % pids[0] if pids else "stopped"))
     if AUTH_FILE.exists():
         print("registry credentials: %s" % AUTH_FILE)
     return result
@@ -1385,6 +1564,8 @@ def main(argv=None):
     p = sub.add_parser("registry", help="start or stop the local registries, or bridge them into a network")
     p.add_argument("action", choices=("up", "down", "bridge"))
     p.add_argument("--network", default=NETWORK, help="with bridge: the docker network (default %(default)s)")
+    p.add_argument("--address", help="with up: serve the registries on this address too (such as the lab "
+                   "network's gateway %s), and a TLS registry there on :%d" % (GATEWAY, TLS_REGISTRY[1]))
     sub.add_parser("status", help="show what is running")
     p = sub.add_parser("load", help="load local images into every running node")
     p.add_argument("images", nargs="+")
@@ -1416,6 +1597,12 @@ def main(argv=None):
                 print("plain registry: %s" % info["plain"])
                 print("auth registry:  %s  user %s, password in %s"
                       % (info["auth"], info["username"], AUTH_FILE))
+                if args.address:
+                    info = registry_serve(args.address)
+                    print("served on %s: plain %s, auth %s" % (args.address, info["served_plain"],
+                                                               info["served_auth"]))
+                    print("TLS registry:   %s  CA certificate %s (trusted by engines with "
+                          "/etc/docker/certs.d/%s/ca.crt)" % (info["tls"], info["tls_ca"], info["tls"]))
             else:
                 registry_down()
         elif args.command == "status":

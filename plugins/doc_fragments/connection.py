@@ -20,21 +20,26 @@ options:
     aliases: [docker_url]
   tls:
     description:
-      - Connect with TLS without checking the engine's certificate.
-      - Prefer O(validate_certs=true), which also checks it.
+      - Connect to the engine with TLS.
+      - The engine's certificate is verified, against O(ca_path) when given, else against the system's
+        CA certificates, unless O(validate_certs=false) is given.
       - If not given, the environment variable E(DOCKER_TLS) is used.
     type: bool
     default: false
   validate_certs:
     description:
-      - Connect with TLS and check the engine's certificate against O(ca_path).
+      - Whether to verify the engine's certificate when connecting with TLS. V(true) also turns TLS on.
+      - If not given, the certificate is verified whenever TLS is used.
+      - V(false) connects with TLS without verifying the certificate, and the task warns about it.
       - If not given, the environment variable E(DOCKER_TLS_VERIFY) is used.
     type: bool
-    default: false
     aliases: [tls_verify]
   ca_path:
     description:
-      - CA certificate that signed the engine's certificate, used with O(validate_certs=true).
+      - CA certificate that signed the engine's certificate; the engine's certificate is verified against it alone.
+      - What the task gives wins over the environment. With O(ca_path) or O(validate_certs=false),
+        E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) are ignored for the connection to the engine. Without
+        O(ca_path) the system's CA certificates are used, and those two variables can name another bundle.
       - Defaults to C(ca.pem) in the directory E(DOCKER_CERT_PATH) when that is set.
     type: path
     aliases: [ca_cert, tls_ca_cert, cacert_path]

@@ -63,8 +63,8 @@ CONNECTION_ARGSPEC = dict(
     docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST, aliases=['docker_url'],
                      fallback=(env_fallback, ['DOCKER_HOST'])),
     tls=dict(type='bool', default=False, fallback=(env_fallback, ['DOCKER_TLS'])),
-    validate_certs=dict(type='bool', default=False, aliases=['tls_verify'],
-                        fallback=(env_fallback, ['DOCKER_TLS_VERIFY'])),
+    # No default: "not given" (verify whenever TLS is used) differs from an explicit false.
+    validate_certs=dict(type='bool', aliases=['tls_verify'], fallback=(env_fallback, ['DOCKER_TLS_VERIFY'])),
     ca_path=dict(type='path', aliases=['ca_cert', 'tls_ca_cert', 'cacert_path']),
     client_cert=dict(type='path', aliases=['tls_client_cert', 'cert_path']),
     client_key=dict(type='path', aliases=['tls_client_key', 'key_path']),
@@ -121,6 +121,11 @@ def describe_connection_error(exc, docker_host, timeout=None):
     """Turn whatever the SDK raised while connecting into the reason part of one line."""
     causes = list(_walk_causes(exc))
     for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            detail = getattr(cause, 'verify_message', None) or getattr(cause, 'reason', None) or 'rejected'
+            return ('TLS handshake failed: the certificate of the engine could not be verified (%s); give ca_path '
+                    'with the CA that signed it, or validate_certs: false to connect without verifying it' % detail)
+    for cause in causes:
         if isinstance(cause, ssl.SSLError) or type(cause).__name__ in ('SSLError', 'SSLCertVerificationError'):
             reason = getattr(cause, 'reason', None) or str(cause).splitlines()[0]
             return 'TLS handshake failed (%s); check ca_path, client_cert, client_key and validate_certs' % reason
@@ -152,6 +157,30 @@ def describe_api_error(exc):
     status = getattr(exc, 'status_code', None)
     text = ' '.join(str(explanation or exc).split())
     return '%s (HTTP %s)' % (text, status) if status else text
+
+
+def _quiet_insecure_request_warnings():
+    try:
+        import urllib3
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    except (ImportError, AttributeError):
+        pass
+
+
+def _pin_verify(api):
+    """Make the session verify exactly as configured (ca_path, or not at all).
+
+    requests replaces a session's ``verify`` with REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when
+    either is set, so a ca_path would give way to the system bundle and validate_certs: false
+    would verify after all. Proxies from the environment still apply.
+    """
+    merge = api.merge_environment_settings
+
+    def merged(url, proxies, stream, verify, cert):
+        settings = merge(url, proxies, stream, verify, cert)
+        settings['verify'] = api.verify
+        return settings
+    api.merge_environment_settings = merged
 
 
 class EngineClient(object):
@@ -189,9 +218,17 @@ class EngineClient(object):
         self.api = self._api_client(self.api_version)
 
     def _tls_config(self, params):
+        """TLS settings: ``tls`` or ``validate_certs: true`` turn TLS on; it verifies the engine's
+        certificate (against ca_path, else the system's CAs) unless validate_certs is false."""
         tls, verify = params.get('tls'), params.get('validate_certs')
         if not (tls or verify):
             return False
+        if verify is None:
+            verify = True
+        elif not verify:
+            self.warn('validate_certs is false: the certificate of the Docker engine at %s is not verified, so '
+                      'anyone between here and there can pose as the engine' % self.docker_host)
+            _quiet_insecure_request_warnings()  # said once above, not once per request on stderr
         ca_path, cert, key = params.get('ca_path'), params.get('client_cert'), params.get('client_key')
         cert_dir = os.environ.get('DOCKER_CERT_PATH')
         if cert_dir:
@@ -212,29 +249,34 @@ class EngineClient(object):
     def _api_client(self, version):
         api = self._guard(lambda: docker.APIClient(base_url=self.docker_host, version=version,
                                                    timeout=self.timeout, tls=self._tls), 'connect')
-        if self._tls and self._tls.verify and self._tls.ca_cert:
-            # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override the session's CA, which
-            # would silently replace the ca_path the user gave with the system bundle.
-            api.trust_env = False
+        if self._tls and (self._tls.ca_cert or not self._tls.verify):
+            _pin_verify(api)
         return api
 
-    def _guard(self, func, action, missing_ok=False):
+    def _guard(self, func, action, missing_ok=False, explain=None):
         try:
             return func()
         except NotFound as exc:
             if missing_ok:
                 return None
-            raise self._api_failure(action, exc)
+            raise self._api_failure(action, exc, explain)
         except APIError as exc:
-            raise self._api_failure(action, exc)
+            raise self._api_failure(action, exc, explain)
         except (DockerException, RequestException, OSError) as exc:
             raise DockerError('Cannot reach the Docker engine at %s: %s'
                               % (self.docker_host, describe_connection_error(exc, self.docker_host, self.timeout)))
 
-    def _api_failure(self, action, exc):
+    def _api_failure(self, action, exc, explain=None):
+        status = getattr(exc, 'status_code', None)
+        if explain is not None:
+            explanation = getattr(exc, 'explanation', None)
+            if isinstance(explanation, bytes):
+                explanation = explanation.decode('utf-8', 'replace')
+            message = explain(status, explanation or str(exc))
+            if message:
+                return DockerError(message, status_code=status)
         return DockerError('Docker engine at %s failed to %s: %s'
-                           % (self.docker_host, action, describe_api_error(exc)),
-                           status_code=getattr(exc, 'status_code', None))
+                           % (self.docker_host, action, describe_api_error(exc)), status_code=status)
 
     def call(self, action, method, *args, **kwargs):
         """Run ``self.api.<method>(*args, **kwargs)``; ``action`` describes it for error messages."""
@@ -245,6 +287,12 @@ class EngineClient(object):
         """Like :meth:`call`, but a 404 from the engine gives ``None`` (inspecting what may not exist)."""
         func = getattr(self.api, method)
         return self._guard(lambda: func(*args, **kwargs), action, missing_ok=True)
+
+    def read_or_none(self, action, explain, method, *args, **kwargs):
+        """Like :meth:`call_or_none`, for answers only the caller can read: ``explain(status, text)``
+        gives the one line for an error the engine answered with (None keeps the usual one)."""
+        func = getattr(self.api, method)
+        return self._guard(lambda: func(*args, **kwargs), action, missing_ok=True, explain=explain)
 
     def stream(self, action, method, consume, *args, **kwargs):
         """Run an SDK call that answers with a stream (build, push, pull, load, save) to its end.

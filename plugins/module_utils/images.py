@@ -34,11 +34,8 @@ from ansible_collections.dockhand.docker.plugins.module_utils.frame import (
     preflight_plan,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.reference import is_image_id, parse_reference
-from ansible_collections.dockhand.docker.plugins.module_utils.registry import (
-    RegistryClient,
-    find_platform,
-    load_credentials,
-)
+from ansible_collections.dockhand.docker.plugins.module_utils.registry import find_platform
+from ansible_collections.dockhand.docker.plugins.module_utils.registry_view import RegistryView, registry_call
 from ansible_collections.dockhand.docker.plugins.module_utils.secrets import masked_mapping
 
 BUILD_DIGEST_LABEL = 'dockhand.build-digest'
@@ -297,6 +294,7 @@ class Images(Resource):
     def __init__(self, client, check_mode, diff=False, parallel=1):
         super(Images, self).__init__(client, check_mode, diff=diff, parallel=1)
         self._platform = None
+        self._views = {}
 
     def prepare(self, items):
         wanted = []
@@ -318,8 +316,12 @@ class Images(Resource):
             self._platform = '%s/%s' % (version.get('Os') or 'linux', version.get('Arch') or 'amd64')
         return self._platform
 
-    def _registry(self, ref, what, *args):
-        return registry_call(ref, self.client.timeout, what, *args)
+    def registry(self, ref, what, *args):
+        """Ask the registry of ``ref``; one view (and one credential look-up) per registry and run."""
+        view = self._views.get(ref.registry)
+        if view is None:
+            view = self._views[ref.registry] = RegistryView(self.client, ref.registry, self.client.timeout)
+        return getattr(view, what)(*args)
 
     def read(self, wanted):
         current = ImageCurrent(self.inspect(wanted.local_name))
@@ -329,16 +331,16 @@ class Images(Resource):
             current.tag_ids[tag.familiar] = (self.inspect(tag.familiar) or {}).get('Id')
         if wanted.source == 'pull':
             ref = wanted.ref
-            current.platforms = self._registry(ref, 'platforms', ref.repository, ref.digest or ref.tag)
-            if current.platforms is not None and not ref.digest:
-                current.remote[str(ref)] = self._registry(ref, 'manifest_digest', ref.repository, ref.tag)
+            found = self.registry(ref, 'describe', ref.repository, ref.digest or ref.tag) or {}
+            current.platforms = found.get('platforms')
+            current.remote[str(ref)] = found.get('digest')
         elif wanted.source == 'load':
             ids, tags = wanted.archive_content
             current.missing_from_engine = ([image_id for image_id in ids if self.inspect(image_id) is None] +
                                            [tag for tag in tags if (self.inspect(tag) or {}).get('Id') not in ids])
         if wanted.item.get('push'):
             for ref in wanted.references():
-                current.remote[str(ref)] = self._registry(ref, 'manifest_digest', ref.repository, ref.tag)
+                current.remote[str(ref)] = self.registry(ref, 'manifest_digest', ref.repository, ref.tag)
         export = wanted.item.get('export_path')
         if export and os.path.exists(export):
             try:
@@ -381,7 +383,7 @@ class Images(Resource):
 
     def apply(self, plan):
         wanted, current = plan.wanted, plan.current
-        run = ImageRun(self.client, wanted, current.image)
+        run = ImageRun(self.client, wanted, current.image, self.registry)
         pushed = {}
         for kind, argument in plan.body:
             if kind == 'push':
@@ -403,10 +405,11 @@ class Images(Resource):
 class ImageRun(object):
     """Carries out the steps of one image's plan against the engine."""
 
-    def __init__(self, client, wanted, image):
+    def __init__(self, client, wanted, image, registry):
         self.client = client
         self.wanted = wanted
         self.image = image
+        self.registry = registry    # Images.registry: asks a reference's registry
         self.build_log = []
 
     @property
@@ -472,7 +475,7 @@ class ImageRun(object):
                 reported.append(aux['Digest'])
         self.client.stream('push %s' % ref.familiar, 'push', read, ref.familiar_name, tag=ref.tag, stream=True,
                            decode=True)
-        after = registry_call(ref, self.client.timeout, 'manifest_digest', ref.repository, ref.tag)
+        after = self.registry(ref, 'manifest_digest', ref.repository, ref.tag)
         if not reported or after != reported[-1]:
             raise DockerError('push of %s could not be verified: the engine reported %s but %s now holds %s'
                               % (ref.familiar, reported[-1] if reported else 'no digest', ref.registry, after))
@@ -528,13 +531,6 @@ def _local_digests(ref, image):
     return digests
 
 
-def registry_call(ref, timeout, what, *args):
-    """Call RegistryClient.<what> for the registry of ``ref``, with the user's stored credentials."""
-    credentials = load_credentials(ref.registry) or (None, None)
-    registry = RegistryClient(ref.registry, username=credentials[0], password=credentials[1], timeout=timeout or 60)
-    return getattr(registry, what)(*args)
-
-
 def image_facts(client, name, with_registry=False, timeout=None):
     """What image_info reports for one reference or ID."""
     ref = None
@@ -558,10 +554,8 @@ def image_facts(client, name, with_registry=False, timeout=None):
             history=[dict(created_by=step.get('CreatedBy') or '', size=step.get('Size') or 0,
                           created=step.get('Created'), comment=step.get('Comment') or '') for step in history or []])
     if with_registry and ref is not None and (ref.tag or ref.digest):
-        reference = ref.digest or ref.tag
-        digest = registry_call(ref, timeout, 'manifest_digest', ref.repository, reference)
-        platforms = registry_call(ref, timeout, 'platforms', ref.repository, reference) if digest else []
-        facts['registry'] = dict(digest=digest, platforms=platforms)
+        found = registry_call(client, ref, timeout, 'describe', ref.repository, ref.digest or ref.tag)
+        facts['registry'] = found or dict(digest=None, platforms=[])
     return facts
 
 

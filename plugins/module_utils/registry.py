@@ -226,7 +226,7 @@ def _auths(config):
 def credential_helper(registry_host, config_path=None, config=None):
     """The credential helper docker would ask for this registry ('credHelpers', then 'credsStore').
 
-    dockhand does not run credential helpers; callers warn with this name. None when none is set.
+    None when none is set. credentials.py runs it; the login module warns with its name.
     """
     if config is None:
         config = read_config(config_path)
@@ -468,6 +468,14 @@ def _media_type_of(content_type, data):
     return MEDIA_TYPE_OCI_MANIFEST
 
 
+def realm_may_get_credentials(realm, registry_url):
+    """Whether Basic credentials may go to a token service: on https, or on the registry's own host."""
+    realm_parts, registry_parts = urlsplit(realm), urlsplit(registry_url)
+    if realm_parts.scheme.lower() == 'https':
+        return True
+    return bool(realm_parts.hostname) and realm_parts.hostname == registry_parts.hostname
+
+
 def _without_query(url):
     parts = urlsplit(url)
     return '%s://%s%s' % (parts.scheme, parts.netloc, parts.path)
@@ -477,7 +485,8 @@ class RegistryClient(object):
     """Talks to one registry over the HTTP API v2, authenticating as its challenges ask."""
 
     def __init__(self, registry_host, username=None, password=None, timeout=DEFAULT_TIMEOUT,
-                 validate_certs=True, base_url=None):
+                 validate_certs=True, base_url=None, ssl_context=None):
+        """``ssl_context`` (CAs, client certificate) wins over ``validate_certs``."""
         self.registry = normalize_registry(registry_host)
         self.base_url = (base_url or registry_base_url(self.registry)).rstrip('/')
         self.username = username or None
@@ -485,11 +494,12 @@ class RegistryClient(object):
         self.timeout = timeout
         self.validate_certs = validate_certs
         handlers = [_NoRedirect()]
-        if not validate_certs:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            handlers.append(HTTPSHandler(context=context))
+        if ssl_context is None and not validate_certs:
+            ssl_context = ssl.create_default_context()
+            ssl_context.check_hostname = False
+            ssl_context.verify_mode = ssl.CERT_NONE
+        if ssl_context is not None:
+            handlers.append(HTTPSHandler(context=ssl_context))
         self._opener = build_opener(*handlers)
         self._basic = None          # 'Basic ...' once the registry asked for it
         self._tokens = {}           # scope -> 'Bearer ...'
@@ -572,6 +582,10 @@ class RegistryClient(object):
         url = realm + ('&' if '?' in realm else '?') + urlencode(query) if query else realm
         headers = {'Accept': 'application/json'}
         if self.username:
+            if not realm_may_get_credentials(realm, self.base_url):
+                raise RegistryError('registry %s names a token service on plain http at another host (%s); the '
+                                    'credentials of user %s are not sent there'
+                                    % (self.registry, _without_query(realm), self.username), kind='config')
             headers['Authorization'] = self._basic_header()
         response = self._send_following('GET', url, headers, max_bytes=MAX_MANIFEST_BYTES)
         if response.status in (401, 403):

@@ -318,3 +318,37 @@ def test_client_keeps_no_password_without_username():
     assert client.base_url == "https://ghcr.io"
     assert reg.RegistryClient("docker.io").base_url == "https://registry-1.docker.io"
     assert reg.RegistryClient("x:1", base_url="http://x:1/").base_url == "http://x:1"
+
+
+# ------------------------------------------------------------------ where Basic credentials may go
+
+@pytest.mark.parametrize("realm, registry_url, allowed", [
+    ("https://auth.example.com/token", "https://registry.example.com", True),
+    ("https://auth.example.com/token", "http://172.30.77.1:5000", True),
+    ("http://172.30.77.1:5000/token", "http://172.30.77.1:5000", True),
+    ("http://172.30.77.1:5001/token", "https://172.30.77.1:5000", True),   # same host, another port
+    ("http://auth.example.com/token", "https://registry.example.com", False),
+    ("http://auth.example.com/token", "http://registry.example.com", False),
+    ("HTTPS://auth.example.com/token", "http://registry.example.com", True),
+    ("/token", "http://registry.example.com", False),
+])
+def test_realm_may_get_credentials(realm, registry_url, allowed):
+    assert reg.realm_may_get_credentials(realm, registry_url) is allowed
+
+
+def test_credentials_are_not_sent_to_a_plain_http_realm_on_another_host():
+    client = reg.RegistryClient("registry.example.com", username="u", password="do-not-send",
+                                base_url="https://registry.example.com")
+    sent = []
+
+    def send(method, url, headers, body=None, max_bytes=None):
+        sent.append((url, dict(headers)))
+        challenge = 'Bearer realm="http://auth.example.com/token",service="reg"'
+        return reg.RegistryResponse(401, {"WWW-Authenticate": challenge}, b"", url)
+    client._send = send
+    with pytest.raises(reg.RegistryError) as info:
+        client.manifest_digest("team/app", "1")
+    assert info.value.msg == ("registry registry.example.com names a token service on plain http at another host "
+                              "(http://auth.example.com/token); the credentials of user u are not sent there")
+    assert [url for url, _headers in sent] == ["https://registry.example.com/v2/team/app/manifests/1"]
+    assert all("Authorization" not in headers for _url, headers in sent)
