@@ -87,6 +87,21 @@ attributes:
       - dockhand.docker.docker
 '''
 
+    # For modules that only read (the *_info modules).
+    INFO_ATTRIBUTES = r'''
+attributes:
+  check_mode:
+    description: Reads only, so it runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Reads only; there is never a difference to show.
+    support: N/A
+  platform:
+    description: Runs on the managed host, talking to the engine set by O(docker_host).
+    support: full
+    platforms: posix
+'''
+
     # For modules that only edit files on the host (daemon_config): no SDK needed.
     FILE_ATTRIBUTES = r'''
 attributes:

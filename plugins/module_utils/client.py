@@ -19,22 +19,19 @@ import os
 import socket
 import ssl
 import sys
-import traceback
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
 
 try:
     import docker
     from docker.errors import APIError, DockerException, NotFound, TLSParameterError
     from requests.exceptions import RequestException
     HAS_DOCKER_SDK = True
-    DOCKER_SDK_IMPORT_ERROR = None
     DOCKER_SDK_VERSION = getattr(docker, '__version__', 'unknown')
 except ImportError:
     HAS_DOCKER_SDK = False
-    DOCKER_SDK_IMPORT_ERROR = traceback.format_exc()
     DOCKER_SDK_VERSION = None
 
     # Placeholders so that ``except`` clauses below stay valid without the SDK.
@@ -193,10 +190,13 @@ class EngineClient(object):
     def __init__(self, params, warn=None):
         self.warn = warn or (lambda message: None)
         if not HAS_DOCKER_SDK:
-            raise DockerError(sdk_missing_message(), exception=DOCKER_SDK_IMPORT_ERROR)
+            raise DockerError(sdk_missing_message())
         self.docker_host = params.get('docker_host') or DEFAULT_DOCKER_HOST
         self.sdk_version = DOCKER_SDK_VERSION
-        self.timeout = params.get('timeout') or DEFAULT_TIMEOUT
+        timeout = params.get('timeout')
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0):
+            raise InvalidValue('timeout: %r is not a number of seconds; give a whole number above 0' % (timeout,))
+        self.timeout = timeout or DEFAULT_TIMEOUT
         self._tls = self._tls_config(params)
         self._version_info = None
         requested = params.get('api_version') or 'auto'

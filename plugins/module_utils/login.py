@@ -164,8 +164,9 @@ def manage(module):
     registry = normalize_registry(params['registry_url'])
     if params['state'] == 'present':
         if change.helper:
-            module.warn('%s names the credential helper "%s" for %s; the docker CLI will ask docker-credential-%s '
-                        'and not read the entry written here' % (path, change.helper, registry, change.helper))
+            module.warn('%s names the credential helper "%s" for %s; the docker CLI and the registry reads of this '
+                        'collection ask docker-credential-%s first and use the entry written here only when it has '
+                        'none' % (path, change.helper, registry, change.helper))
         if change.needs_check or params['reauthorize']:
             check_with_engine(module.client, registry, params['username'], params['password'])
     if change.changed and not module.check_mode:

@@ -22,6 +22,7 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - dockhand.docker.connection
   - dockhand.docker.connection.ATTRIBUTES
+  - dockhand.docker.connection.INFO_ATTRIBUTES
 options:
   name:
     description:
@@ -59,17 +60,6 @@ options:
         (RV(containers[].processes)).
     type: bool
     default: false
-attributes:
-  check_mode:
-    description: Reads only, so it runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Reads only; there is never a difference to show.
-    support: N/A
-  platform:
-    description: Runs on the managed host, talking to the engine set by O(docker_host).
-    support: full
-    platforms: posix
 seealso:
   - module: dockhand.docker.container_exec
 '''

@@ -19,6 +19,7 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - dockhand.docker.connection
   - dockhand.docker.connection.ATTRIBUTES
+  - dockhand.docker.connection.INFO_ATTRIBUTES
 options:
   raw:
     description:
@@ -65,17 +66,6 @@ options:
       - Bad items are not an error here; RV(containers_plan.error) says what is wrong.
     type: list
     elements: dict
-attributes:
-  check_mode:
-    description: Reads only, so it runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Reads only; there is never a difference to show.
-    support: N/A
-  platform:
-    description: Runs on the managed host, talking to the engine set by O(docker_host).
-    support: full
-    platforms: posix
 '''
 
 EXAMPLES = r'''

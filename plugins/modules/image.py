@@ -103,8 +103,12 @@ options:
     elements: str
   push:
     description:
-      - Push O(name) and every one of O(tags) whose digest the registry lacks. Credentials come
-        from the client configuration that M(dockhand.docker.login) writes.
+      - Push O(name) and every one of O(tags) whose digest the registry lacks.
+      - Credentials are found as the docker CLI finds them in the client configuration
+        (C(config.json)) - the credential helper it names for the registry (C(credHelpers), then
+        C(credsStore)), else its C(auths) entry, which M(dockhand.docker.login) writes.
+      - What the registry holds is asked through the engine, so its C(insecure-registries), the
+        certificates in C(/etc/docker/certs.d/<registry>/) and its mirrors apply.
     type: bool
     default: false
   platform:

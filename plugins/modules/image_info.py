@@ -23,6 +23,7 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - dockhand.docker.connection
   - dockhand.docker.connection.ATTRIBUTES
+  - dockhand.docker.connection.INFO_ATTRIBUTES
 options:
   name:
     description: One image reference or ID. Mutually exclusive with O(names); one of them is required.
@@ -34,20 +35,11 @@ options:
   registry:
     description:
       - Also ask the registry for the manifest digest and platforms of each reference.
-      - Credentials come from the client configuration that M(dockhand.docker.login) writes.
+      - The registry is asked through the engine (its C(insecure-registries), C(certs.d) and mirrors
+        apply), with the credentials the docker CLI would use - a credential helper named in
+        C(config.json), else the C(auths) entry that M(dockhand.docker.login) writes.
     type: bool
     default: false
-attributes:
-  check_mode:
-    description: Reads only, so it runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Reads only; there is never a difference to show.
-    support: N/A
-  platform:
-    description: Runs on the host that reaches the engine set by O(docker_host).
-    support: full
-    platforms: posix
 '''
 
 EXAMPLES = r'''

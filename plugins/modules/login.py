@@ -71,9 +71,10 @@ options:
     type: path
     aliases: [dockercfg_path]
 notes:
-  - Credential helpers (C(credsStore) and C(credHelpers) in C(config.json)) are not used. When the file names one
-    for the registry, the module warns, because the docker CLI would then ask the helper instead of reading the
-    entry this module writes.
+  - This module writes C(auths) entries; it does not store credentials in a credential helper
+    (C(credsStore), C(credHelpers) in C(config.json)). When the file names a helper for the
+    registry, the module warns, because the docker CLI and this collection's registry reads ask
+    that helper first and use the entry written here only when the helper has none.
   - The password is stored base64-encoded, not encrypted, exactly as C(docker login) stores it without a
     credential helper; the file is readable by its owner only.
   - The engine checks new credentials, so O(docker_host) must reach an engine that can reach the registry.

@@ -22,6 +22,7 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - dockhand.docker.connection
   - dockhand.docker.connection.ATTRIBUTES
+  - dockhand.docker.connection.INFO_ATTRIBUTES
 options:
   join_tokens:
     description: Also return the worker and manager join tokens (managers only).
@@ -33,17 +34,6 @@ options:
         Run such a task with C(no_log).
     type: bool
     default: false
-attributes:
-  check_mode:
-    description: Reads only, so it runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Reads only; there is never a difference to show.
-    support: N/A
-  platform:
-    description: Runs on the host that reaches the engine set by O(docker_host).
-    support: full
-    platforms: posix
 notes:
   - With N managers, a majority of floor(N/2)+1 must be reachable for the swarm to make any
     decision; it survives floor((N-1)/2) manager failures. Even counts add no tolerance.
