@@ -25,7 +25,6 @@ __metaclass__ = type
 
 import copy
 import decimal
-import math
 import re
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -43,20 +42,6 @@ FAILED = 'failed'
 
 # ansible-core's wording for an unknown key: "build.typo. Supported parameters include: a, b."
 _UNSUPPORTED = re.compile(r'^(?P<key>.+?)\. Supported parameters include: (?P<known>.*?)\.?\Z', re.DOTALL)
-
-
-def finite(value):
-    """``value`` with every infinite or NaN float (YAML's .inf, .nan) turned into its text.
-
-    As text, such a value is refused by the type checks and the parsers with one line.
-    """
-    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
-        return repr(value)
-    if isinstance(value, dict):
-        return dict((key, finite(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [finite(item) for item in value]
-    return value
 
 
 def _checkable_int(value):
@@ -86,9 +71,9 @@ def checkable(params, spec):
 
     ansible-core's own validation raises on some values instead of refusing them (an infinite
     or absurdly large number for an integer, a number where sub-options are expected); this
-    gives those values a form it refuses with its usual one-line message.
+    gives those values a form it refuses with its usual one-line message. Other values are
+    left as they are: the module's own checks refuse them (a NaN in daemon.json settings).
     """
-    params = finite(params)
     if not isinstance(params, dict):
         return params
     checked = dict(params)
