@@ -540,3 +540,64 @@ def test_a_failed_rollout_fails_the_items_that_moved_the_service():
     result = run(client, name="rec-db-password", data="third")[0]
     assert result["failed"] and result["msg"] == "service rec-web did not roll out: update paused: task exited"
     assert version_names(client.objects["secrets"], "rec-db-password")[0] == result["version"]
+
+
+@pytest.mark.parametrize("hashed,salt", [
+    (None, "00"), ("pbkdf2-sha256$1000$ab", None), ("md5$1000$ab", "00"), ("pbkdf2-sha256$x$ab", "00"),
+    ("pbkdf2-sha256$\u0661\u0662$ab", "00"), ("pbkdf2-sha256$0$ab", "00"), ("pbkdf2-sha256$99999999$ab", "00"),
+    ("pbkdf2-sha256$1000$ab", "not hex"), ("pbkdf2-sha256$1000", "00"),
+])
+def test_labels_that_are_not_a_valid_hash_never_match_and_their_salt_is_not_reused(hashed, salt):
+    labels = {so.NAME_LABEL: "db", so.GENERATION_LABEL: "4"}
+    labels.update((key, value) for key, value in ((so.HASH_LABEL, hashed), (so.SALT_LABEL, salt)) if value is not None)
+    assert so._hash_label_parts(labels) is None
+    version = {"ID": "v4", "Version": {"Index": 9}, "Spec": {"Name": "db-000000000000", "Labels": labels}}
+    plan = so.plan_object(wanted(data="x", salt=b"n" * 16), [version], [])
+    assert plan.action == "rotated" and plan.target["generation"] == 5
+    assert plan.create["Labels"][so.SALT_LABEL] == (b"n" * 16).hex()
+
+
+def test_labels_and_an_earlier_version_made_current_are_set_in_place():
+    client = swarm(rotated=True)
+    newest, earlier = version_names(client.objects["secrets"], "rec-db-password")
+    relabelled = run(client, name="rec-db-password", data=FIRST, labels={"team": "ops"})[0]
+    assert (relabelled["action"], relabelled["version"], relabelled["services"]) == ("rotated", earlier, ["rec-web"])
+    assert so._labels(named(client.objects["secrets"], earlier))[so.GENERATION_LABEL] == "3"
+    assert so._labels(named(client.objects["secrets"], earlier))["team"] == "ops"
+    assert so.current_version(client, "secret", "rec-db-password")["name"] == earlier
+    assert refs(client, "rec-web")[0]["SecretName"] == earlier
+    assert [call[0] for call in client.writes] == ["post_json", "post_json"]  # the labels, then the service
+    again = run(client, name="rec-db-password", data=FIRST, labels={"team": "ops", "tier": "db"})[0]
+    assert again["action"] == "updated" and so._user_labels(named(client.objects["secrets"], earlier)) == {
+        "team": "ops", "tier": "db"}
+    assert newest in again["versions"]
+
+
+def test_a_removal_the_engine_refuses_fails_the_item():
+    client = swarm(rotated=True)
+    client.fail["remove_secret"] = DockerError("Docker engine failed to remove secret x: busy (HTTP 500)")
+    result = run(client, name="rec-db-password", data="third")[0]
+    assert result["failed"] and result["changed"] and result["msg"].endswith("busy (HTTP 500)")
+    assert result["services"] == ["rec-web"] and result["removed_versions"] == []
+
+
+def test_a_service_removed_before_it_is_moved_is_left_alone():
+    client = swarm()
+    resource = so.SwarmObjects("secret", client, False, wait=True)
+    results = converge(resource, params(name="rec-db-password", data="third"))
+    client.services = [s for s in client.services if so.service_name(s) != "rec-web"]
+    resource.finish(results)
+    assert not results[0].get("failed") and results[0]["removed_versions"] == []
+
+
+@pytest.mark.parametrize("update,task_state,why", [
+    ({"State": "updating"}, "running", "update updating"),
+    (None, "starting", "a task is starting"),
+])
+def test_an_update_in_progress_or_a_task_starting_is_waited_for(update, task_state, why):
+    client = swarm(rotated=True)
+    web = next(s for s in client.services if so.service_name(s) == "rec-web")
+    web["UpdateStatus"] = update
+    for task in client.tasks:
+        task["Status"]["State"] = task_state
+    assert waited(client, [web["ID"]], timeout=2) == ({web["ID"]: "not rolled out after 2 s: " + why}, 2.0)
