@@ -9,15 +9,21 @@ on failure. Uses the engine and the lab, so run it under the global lock, from t
 
     source scripts/common.sh && flock /tmp/dockhand-integration.lock python3 tools/record_fixtures.py
 
+With the argument ``swarm-objects`` it records only the swarm's secrets, configs, services and
+tasks (made by dockhand.docker.secret / config and the docker CLI, from throwaway test data), in a
+swarm formed as for the node fixtures, and leaves every other file as it is.
+
 tests/unit/fixtures/README.md says what each file is.
 """
 
+import base64
 import json
 import os
 import re
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 TOOLS_DIR = Path(__file__).resolve().parent
@@ -315,6 +321,76 @@ def record_swarm(addresses):
     log("recorded /info of a 26.1 leader")
 
 
+# ---------------------------------------------------------------- secrets, configs, services
+
+# Throwaway test data, never real secrets; the recorder proves neither reaches a file.
+REC_SECRETS = ("dockhand-recording-throwaway-1", "dockhand-recording-throwaway-2", "dockhand-legacy-throwaway")
+REC_SERVICE_ARGS = ["--detach", "--no-resolve-image", "--endpoint-mode", "dnsrr", "--replicas", "1"]
+
+
+def swarm_object_tasks(secret_data):
+    """dockhand.docker.secret and config tasks: a secret with labels, a plain config and a templated one."""
+    return [
+        {"name": "secret", "dockhand.docker.secret": {"name": "rec-db-password", "data": secret_data,
+                                                      "labels": {"team": "rec"}}},
+        {"name": "configs", "dockhand.docker.config": {"configs": [
+            {"name": "rec-app-conf", "data": "listen 8080\n"},
+            {"name": "rec-greeting", "data": "{% raw %}task {{ .Task.Slot }}{% endraw %}\n",
+             "template_driver": "golang"}]}},
+    ]
+
+
+def run_swarm_object_tasks(inventory, secret_data, expected):
+    run = run_playbook(swarm_object_tasks(secret_data), hosts=NODE1, inventory=inventory)
+    if run.returncode != 0:
+        raise lab.LabError("the secret/config modules failed: %s" % run.failed_messages())
+    secret = run.result(NODE1, task=0)["secret"]
+    found = (secret["action"], secret["services"])
+    if found != expected:
+        raise lab.LabError("rec-db-password: %s, services %s; expected %s" % (found + (expected,)))
+    configs = dict((entry["name"], entry["version"]) for entry in run.result(NODE1, task=1)["configs"])
+    return secret["version"], configs
+
+
+def record_objects(suffix=""):
+    tasks = "/tasks?filters=%s" % urllib.parse.quote(json.dumps({"service": ["rec-web", "rec-legacy-user"]}))
+    for node in (NODE1, NODE4):
+        for name, path in (("secrets", "/secrets"), ("configs", "/configs"), ("services", "/services"),
+                           ("tasks", tasks)):
+            save(VERSION_OF[node], name + suffix, engine(node, path))
+
+
+def wait_running(service):
+    wait_for("service %s running" % service, lambda: node_docker(
+        NODE1, "service", "ls", "--filter", "name=" + service, "--format", "{{.Replicas}}") == "1/1")
+
+
+def record_swarm_objects(inventory, addresses):
+    """Versions made by the modules, an unversioned secret and config made by the CLI, two services using
+    them (dnsrr: the lab has no IPVS); recorded, then the secret rotated by the module and recorded again."""
+    secrets_seen.update(REC_SECRETS)
+    secrets_seen.update(base64.b64encode(secret.encode()).decode() for secret in REC_SECRETS)
+    form_swarm(addresses, NODE1, managers=[NODE2, NODE4], workers=[NODE3, NODE5])
+    secret, configs = run_swarm_object_tasks(inventory, REC_SECRETS[0], ("created", []))
+    node_run(NODE1, "docker", "secret", "create", "rec-legacy", "-", input=REC_SECRETS[2])
+    node_run(NODE1, "docker", "config", "create", "rec-legacy-conf", "-", input="legacy = true\n")
+    node_docker(NODE1, "service", "create", *REC_SERVICE_ARGS, "--name", "rec-web",
+                "--secret", "source=%s,target=db_password,uid=1000,gid=1000,mode=0400" % secret,
+                "--config", "source=%s,target=/etc/app.conf" % configs["rec-app-conf"],
+                "--config", "source=%s,target=/greeting" % configs["rec-greeting"], IMAGE, "sleep", "3600")
+    node_docker(NODE1, "service", "create", *REC_SERVICE_ARGS, "--name", "rec-legacy-user",
+                "--secret", "rec-legacy", "--config", "source=rec-legacy-conf,target=/legacy.conf",
+                IMAGE, "sleep", "3600")
+    for service in ("rec-web", "rec-legacy-user"):
+        wait_running(service)
+    record_objects()
+    log("recorded secrets, configs, services and tasks")
+    run_swarm_object_tasks(inventory, REC_SECRETS[1], ("rotated", ["rec-web"]))
+    wait_running("rec-web")
+    record_objects("-rotated")
+    log("recorded them again after the secret's rotation")
+
+
 def check_token_digests():
     """The join tokens' CA digest is the digest of the recorded trust root (the swarm module relies on it)."""
     sys.path.insert(0, str(REPO_ROOT / ".build" / "collections"))
@@ -337,6 +413,7 @@ def link_collection():
 
 
 def main():
+    objects_only = sys.argv[1:] == ["swarm-objects"]
     link_collection()
     try:
         info = lab.lab_up(5, trixie=2, sysv=1)
@@ -344,10 +421,13 @@ def main():
         for node in addresses:
             negotiate(node)
         log("API versions: %s" % ", ".join("%s %s" % item for item in sorted(api_versions.items())))
-        make_containers(info)
-        record_engines()
-        record_swarm(addresses)
-        check_token_digests()
+        if objects_only:
+            record_swarm_objects(info, addresses)
+        else:
+            make_containers(info)
+            record_engines()
+            record_swarm(addresses)
+            check_token_digests()
     except lab.LabError as err:
         print("record_fixtures: error: %s" % err, file=sys.stderr)
         return 1

@@ -318,7 +318,8 @@ class EngineClient(object):
 
         def post():
             response = api._post_json(api._url(path, *path_args), data=body)
-            return api._result(response, json=True)
+            # Some endpoints (a secret's or config's label update) answer with an empty body: None.
+            return api._result(response, json=True) if response.content else api._raise_for_status(response)
         return self._guard(post, action)
 
     def version(self):

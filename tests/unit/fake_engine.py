@@ -14,7 +14,7 @@ WRITES = frozenset((
     'create_container_from_config', 'start', 'stop', 'restart', 'remove_container', 'rename', 'pull',
     'connect_container_to_network', 'post_json', 'build', 'tag', 'push', 'load_image', 'get_image',
     'remove_image', 'update_node', 'remove_node', 'init_swarm', 'join_swarm', 'leave_swarm', 'update_swarm',
-    'unlock_swarm',
+    'unlock_swarm', 'remove_secret', 'remove_config',
 ))
 
 
@@ -25,7 +25,7 @@ class FakeClient(object):
     sdk_version = '7.1.0'
 
     def __init__(self, containers=None, images=None, info=None, version=None, nodes=None, fail=None,
-                 stream_chunks=None):
+                 stream_chunks=None, secrets=None, configs=None, services=None, tasks=None):
         self.containers = copy.deepcopy(containers or {})   # name -> inspect
         self.images = copy.deepcopy(images or {})           # reference or ID -> inspect
         self._info = info or {'NCPU': 2, 'LoggingDriver': 'json-file',
@@ -36,6 +36,10 @@ class FakeClient(object):
         self.stream_chunks = stream_chunks or {}
         self.calls = []
         self._ids = itertools.count(1)
+        # Swarm objects: GET /secrets, /configs, /services and /tasks answers (lists).
+        self.objects = {'secrets': copy.deepcopy(secrets or []), 'configs': copy.deepcopy(configs or [])}
+        self.services = copy.deepcopy(services or [])
+        self.tasks = copy.deepcopy(tasks or [])
 
     # ---- what modules call ----
 
@@ -68,6 +72,8 @@ class FakeClient(object):
         self.calls.append(('post_json', path) + tuple(path_args) + (body,))
         if 'post_json' in self.fail:
             raise self.fail.pop('post_json')
+        if not path.startswith('/containers/'):
+            return self._post_swarm_object(path, path_args, copy.deepcopy(body))
         container = self._by_id(path_args[0])
         container['HostConfig'].update(body)
         return {}
@@ -174,3 +180,76 @@ class FakeClient(object):
 
     def _remove_node(self, node_id, force=False):
         self.nodes = [node for node in self.nodes if node['ID'] != node_id]
+
+    # ---- swarm secrets, configs and services ----
+
+    def _listed(self, entries, filters):
+        labels = (filters or {}).get('label') or []
+        wanted = dict(label.split('=', 1) for label in labels)
+        return [copy.deepcopy(entry) for entry in entries
+                if all((entry['Spec'].get('Labels') or {}).get(key) == value for key, value in wanted.items())]
+
+    def _secrets(self, filters=None):
+        return self._listed(self.objects['secrets'], filters)
+
+    def _configs(self, filters=None):
+        return self._listed(self.objects['configs'], filters)
+
+    def _services(self, filters=None):
+        return copy.deepcopy(self.services)
+
+    def _inspect_service(self, ident, insert_defaults=None):
+        return copy.deepcopy(next((service for service in self.services if ident in (service['ID'], service[
+            'Spec']['Name'])), None))
+
+    def _tasks(self, filters=None):
+        service, desired = (filters or {}).get('service'), (filters or {}).get('desired-state')
+        return [copy.deepcopy(task) for task in self.tasks
+                if service in (None, task.get('ServiceID')) and desired in (None, task.get('DesiredState'))]
+
+    def _remove_object(self, plural, ident):
+        key = 'SecretID' if plural == 'secrets' else 'ConfigID'
+        users = [service['Spec']['Name'] for service in self.services
+                 for ref in service['Spec']['TaskTemplate']['ContainerSpec'].get(plural.capitalize()) or ()
+                 if ref.get(key) == ident]
+        if users:
+            raise DockerError('%s is in use by the following service: %s (HTTP 400)' % (ident, users[0]),
+                              status_code=400)
+        before = len(self.objects[plural])
+        self.objects[plural] = [entry for entry in self.objects[plural] if entry['ID'] != ident]
+        if len(self.objects[plural]) == before:
+            raise DockerError('%s not found (HTTP 404)' % ident, status_code=404)
+
+    def _remove_secret(self, ident):
+        self._remove_object('secrets', ident)
+
+    def _remove_config(self, ident):
+        self._remove_object('configs', ident)
+
+    def _post_swarm_object(self, path, path_args, body):
+        plural = path.split('/')[1]
+        if path.endswith('/create'):
+            if any(entry['Spec']['Name'] == body['Name'] for entry in self.objects[plural]):
+                raise DockerError('%s already exists (HTTP 409)' % body['Name'], status_code=409)
+            ident = 'obj%d' % next(self._ids)
+            body.pop('Data', None)  # the engine never returns a secret's data
+            self.objects[plural].append({'ID': ident, 'Version': {'Index': 1}, 'CreatedAt': 'now', 'Spec': body})
+            return {'ID': ident}
+        ident, version = path_args
+        entries = self.services if plural == 'services' else self.objects[plural]
+        entry = next((entry for entry in entries if entry['ID'] == ident), None)
+        if entry is None:
+            raise DockerError('%s not found (HTTP 404)' % ident, status_code=404)
+        if str(entry['Version']['Index']) != version:
+            raise DockerError('update out of sequence (HTTP 500)', status_code=500)
+        entry['Version']['Index'] += 1
+        if plural == 'services':
+            # A rollout that is over at once: the running tasks have the new task spec.
+            entry['PreviousSpec'], entry['Spec'] = entry['Spec'], body
+            entry['UpdateStatus'] = {'State': 'completed'}
+            for task in self.tasks:
+                if task.get('ServiceID') == ident and task.get('DesiredState') == 'running':
+                    task['Spec'] = copy.deepcopy(body.get('TaskTemplate'))
+            return {'Warnings': None}
+        entry['Spec']['Labels'] = body['Labels']
+        return None
