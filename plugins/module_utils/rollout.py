@@ -160,10 +160,12 @@ def wait_for_rollout(client, service_id, name, timeout, clock=time.time, sleep=t
         else:
             converged_at = None
         if clock() - start > timeout:
-            raise DockerError(_failure(name, 'it did not converge within %d s (%d of %d tasks %s)'
-                                       % (timeout, running, desired,
-                                          'complete' if service.get('JobStatus') is not None else 'running'),
-                                       status, tasks, names))
+            what = 'complete' if service.get('JobStatus') is not None else 'running'
+            if converged:
+                why = 'its update did not complete within %d s (%d of %d tasks %s)' % (timeout, running, desired, what)
+            else:
+                why = 'it did not converge within %d s (%d of %d tasks %s)' % (timeout, running, desired, what)
+            raise DockerError(_failure(name, why, status, tasks, names))
         sleep(POLL_SECONDS)
 
 

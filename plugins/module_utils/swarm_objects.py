@@ -46,6 +46,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.frame import (
     module_result,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
+from ansible_collections.dockhand.docker.plugins.module_utils.rollout import wait_for_rollout
 from ansible_collections.dockhand.docker.plugins.module_utils.secrets import SECRET_MASK
 
 
@@ -98,8 +99,6 @@ SALT_BYTES = 16
 _ITERATIONS_ACCEPTED = (1, 10 ** 7)   # a label outside is not ours to trust (and must not cost hours)
 
 # Service rollout states (UpdateStatus.State) that end in failure.
-FAILED_ROLLOUTS = ('paused', 'rollback_paused', 'rollback_started', 'rollback_completed')
-WAIT_INTERVAL = 1.0
 
 
 def object_spec(kind):
@@ -536,51 +535,22 @@ def _action(plan, current):
 
 # ---- waiting for the services a run moved ----
 
-def wait_for_services(client, service_ids, timeout, interval=WAIT_INTERVAL, clock=time.monotonic, sleep=time.sleep):
-    """Wait until every service in ``service_ids`` runs its current spec; {service ID: why not} for the others.
-
-    A stand-in until the service module's own rollout waiter exists: a service is done when its
-    update is not in progress (UpdateStatus empty or completed) and every task meant to run is
-    running with the spec's secrets and configs; a paused or rolled-back update fails at once;
-    a job (replicated-job, global-job) is not waited for.
-    """
-    pending, failures = sorted(set(service_ids)), {}
+def wait_for_services(client, service_ids, timeout, clock=None, sleep=None):
+    """Wait until every service in ``service_ids`` has rolled out its new spec, by the service module's
+    own rule (:func:`rollout.wait_for_rollout`); {service ID: why not} for the others. One deadline for all."""
+    clock, sleep = clock or time.monotonic, sleep or time.sleep
+    failures = {}
     deadline = clock() + timeout
-    while pending:
-        states = dict((ident, rollout_state(client, ident)) for ident in pending)
-        failures.update((ident, why) for ident, (state, why) in states.items() if state == 'failed')
-        pending = [ident for ident, (state, _why) in sorted(states.items()) if state == 'rolling']
-        if pending and clock() >= deadline:
-            failures.update((ident, 'not rolled out after %s s: %s' % (timeout, states[ident][1])) for ident in pending)
-            break
-        if pending:
-            sleep(interval)
+    for ident in sorted(set(service_ids)):
+        service = client.call_or_none('inspect service %s' % ident, 'inspect_service', ident)
+        if service is None:
+            continue  # removed meanwhile
+        try:
+            wait_for_rollout(client, ident, service_name(service), max(0, deadline - clock()), clock=clock,
+                             sleep=sleep)
+        except DockerError as exc:
+            failures[ident] = exc.msg
     return failures
-
-
-def rollout_state(client, service_id):
-    """``('done' | 'rolling' | 'failed', why)`` of one service's rollout."""
-    service = client.call_or_none('inspect service %s' % service_id, 'inspect_service', service_id)
-    if service is None:
-        return 'done', 'removed meanwhile'
-    status = service.get('UpdateStatus') or {}
-    state = status.get('State')
-    if state in FAILED_ROLLOUTS:
-        return 'failed', 'update %s: %s' % (state.replace('_', ' '), ' '.join(str(status.get('Message') or '').split()))
-    if state not in (None, 'completed'):
-        return 'rolling', 'update %s' % state
-    mode = (service.get('Spec') or {}).get('Mode') or {}
-    if 'ReplicatedJob' in mode or 'GlobalJob' in mode:
-        return 'done', 'a job'
-    wanted = _mounted(((service.get('Spec') or {}).get('TaskTemplate') or {}).get('ContainerSpec'))
-    tasks = client.call('list the tasks of service %s' % service_name(service), 'tasks',
-                        filters={'service': service['ID'], 'desired-state': 'running'})
-    for task in tasks:
-        if _mounted((task.get('Spec') or {}).get('ContainerSpec')) != wanted:
-            return 'rolling', 'a task of the previous spec still runs'
-        if (task.get('Status') or {}).get('State') != 'running':
-            return 'rolling', 'a task is %s' % (task.get('Status') or {}).get('State')
-    return 'done', 'running'
 
 
 def _mounted(container_spec):
@@ -670,8 +640,7 @@ class SwarmObjects(Resource):
         moved = self.move_services(plans, by_name)
         if self.wait and moved:
             for ident, why in sorted(wait_for_services(self.client, list(moved), self.wait_timeout).items()):
-                name, moved_by = moved[ident]
-                self._fail(by_name, moved_by, 'service %s did not roll out: %s' % (name, why))
+                self._fail(by_name, moved[ident][1], why)  # why names the service
         removals = [plan for plan in plans if plan.remove and not by_name[plan.name].get('failed')]
         if removals:
             self.remove_versions(removals, by_name)

@@ -204,8 +204,14 @@ class FakeClient(object):
 
     def _tasks(self, filters=None):
         service, desired = (filters or {}).get('service'), (filters or {}).get('desired-state')
-        return [copy.deepcopy(task) for task in self.tasks
-                if service in (None, task.get('ServiceID')) and desired in (None, task.get('DesiredState'))]
+        found = [copy.deepcopy(task) for task in self.tasks
+                 if service in (None, task.get('ServiceID')) and desired in (None, task.get('DesiredState'))]
+        if (filters or {}).get('_up-to-date') and service:
+            # The engine's own filter: tasks made from the service's current spec.
+            spec = ((self._inspect_service(service) or {}).get('Spec') or {}).get('TaskTemplate') or {}
+            found = [task for task in found if (task.get('Spec') or {}).get('ContainerSpec')
+                     == spec.get('ContainerSpec')]
+        return found
 
     def _remove_object(self, plural, ident):
         key = 'SecretID' if plural == 'secrets' else 'ConfigID'

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dockhand.docker.plugins.module_utils import frame
+from ansible_collections.dockhand.docker.plugins.module_utils import frame, rollout
 from ansible_collections.dockhand.docker.plugins.module_utils import swarm_objects as so
 from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import load
 from ansible_collections.dockhand.docker.tests.unit.fake_engine import FakeClient
@@ -107,9 +107,25 @@ def src_files():
     shutil.rmtree(FILES)
 
 
+class VirtualTime(object):
+    """The rollout waiter's clock: sleeping moves it on at once."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
 @pytest.fixture(autouse=True)
 def one_round(monkeypatch):
     monkeypatch.setattr(so, "ITERATIONS", 1)
+    monkeypatch.setattr(so, "time", VirtualTime())
+    # Fewer polls of the stand-in engine per rollout: what is driven here is the input, not the waiting.
+    monkeypatch.setattr(rollout, "POLL_SECONDS", 2.5)
 
 
 def drive(kind, parts, check_mode):

@@ -56,9 +56,33 @@ def params(kind="secret", **options):
 
 def swarm(engine="engine-20.10", rotated=False, **extra):
     suffix = "-rotated" if rotated else ""
+    tasks = load(engine, "tasks" + suffix)
+    # The nodes the recorded tasks ran on, all ready (the rollout waiter leaves out nodes that are down).
+    extra.setdefault("nodes", [{"ID": ident, "Status": {"State": "ready"}, "Description": {"Hostname": ident[:6]}}
+                               for ident in sorted(set(task["NodeID"] for task in tasks if task.get("NodeID")))])
     return FakeClient(info=load(engine, "info-leader"), secrets=load(engine, "secrets" + suffix),
                       configs=load(engine, "configs" + suffix), services=load(engine, "services" + suffix),
-                      tasks=load(engine, "tasks" + suffix), **extra)
+                      tasks=tasks, **extra)
+
+
+class VirtualTime(object):
+    """The waiters' clock: sleeping moves it on at once."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def virtual_time(monkeypatch):
+    clock = VirtualTime()
+    monkeypatch.setattr(so, "time", clock)
+    return clock
 
 
 def run(client, kind="secret", check_mode=False, diff=True, **options):
@@ -491,10 +515,11 @@ def waited(client, ids, timeout=10):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_service_whose_tasks_run_its_spec_is_done(engine):
+def test_a_service_whose_tasks_run_its_spec_is_done_after_the_monitor_period(engine):
     client = swarm(engine, rotated=True)
     web = next(s for s in client.services if so.service_name(s) == "rec-web")
-    assert waited(client, [web["ID"]]) == ({}, 0.0)
+    failures, slept = waited(client, [web["ID"]])
+    assert failures == {} and 5.0 <= slept < 6.0
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -504,26 +529,24 @@ def test_tasks_of_the_previous_spec_keep_it_waiting_until_the_timeout(engine):
     web = next(s for s in client.services if so.service_name(s) == "rec-web")
     web["UpdateStatus"] = None
     failures, slept = waited(client, [web["ID"]], timeout=5)
-    assert failures == {web["ID"]: "not rolled out after 5 s: a task of the previous spec still runs"}
-    assert slept == 5.0
+    assert failures == {web["ID"]: "service rec-web: it did not converge within 5 s (0 of 1 tasks running)"}
+    assert 5.0 <= slept < 6.0
 
 
-@pytest.mark.parametrize("state,message", [("paused", "update paused: update paused due to failure or early "
-                                                      "termination of task x"),
-                                           ("rollback_completed", "update rollback completed: rolled back")])
+@pytest.mark.parametrize("state,message", [
+    ("paused", "service rec-web: its update was paused after tasks failed (update paused due to failure)"),
+    ("rollback_completed", "service rec-web: the update failed and the service rolled back to its previous spec "
+                           "(update rolled back)")])
 def test_a_paused_or_rolled_back_update_fails_at_once(state, message):
     client = swarm(rotated=True)
     web = next(s for s in client.services if so.service_name(s) == "rec-web")
-    web["UpdateStatus"] = {"State": state, "Message": message.split(": ", 1)[1]}
+    web["UpdateStatus"] = {"State": state, "Message": message.split("(")[-1].rstrip(")")}
     assert waited(client, [web["ID"]]) == ({web["ID"]: message}, 0.0)
 
 
-def test_jobs_and_services_removed_meanwhile_are_not_waited_for():
+def test_services_removed_meanwhile_are_not_waited_for():
     client = swarm(rotated=True)
-    web = next(s for s in client.services if so.service_name(s) == "rec-web")
-    web["Spec"]["Mode"] = {"ReplicatedJob": {}}
-    client.tasks = []
-    assert waited(client, [web["ID"], "gone"]) == ({}, 0.0)
+    assert waited(client, ["gone"]) == ({}, 0.0)
 
 
 def test_a_failed_rollout_fails_the_items_that_moved_the_service():
@@ -538,7 +561,8 @@ def test_a_failed_rollout_fails_the_items_that_moved_the_service():
         return answer
     client._post_swarm_object = paused
     result = run(client, name="rec-db-password", data="third")[0]
-    assert result["failed"] and result["msg"] == "service rec-web did not roll out: update paused: task exited"
+    assert result["failed"]
+    assert result["msg"] == "service rec-web: its update was paused after tasks failed (task exited)"
     assert version_names(client.objects["secrets"], "rec-db-password")[0] == result["version"]
 
 
@@ -591,8 +615,8 @@ def test_a_service_removed_before_it_is_moved_is_left_alone():
 
 
 @pytest.mark.parametrize("update,task_state,why", [
-    ({"State": "updating"}, "running", "update updating"),
-    (None, "starting", "a task is starting"),
+    ({"State": "updating"}, "running", "its update did not complete within 2 s (1 of 1 tasks running)"),
+    (None, "starting", "it did not converge within 2 s (0 of 1 tasks running)"),
 ])
 def test_an_update_in_progress_or_a_task_starting_is_waited_for(update, task_state, why):
     client = swarm(rotated=True)
@@ -600,4 +624,5 @@ def test_an_update_in_progress_or_a_task_starting_is_waited_for(update, task_sta
     web["UpdateStatus"] = update
     for task in client.tasks:
         task["Status"]["State"] = task_state
-    assert waited(client, [web["ID"]], timeout=2) == ({web["ID"]: "not rolled out after 2 s: " + why}, 2.0)
+    failures, slept = waited(client, [web["ID"]], timeout=2)
+    assert failures == {web["ID"]: "service rec-web: " + why} and 2.0 <= slept < 2.5
