@@ -391,6 +391,57 @@ def record_swarm_objects(inventory, addresses):
     log("recorded them again after the secret's rotation")
 
 
+# Services made by dockhand.docker.service (the planner compares against what the module made).
+SERVICE_NETWORK = "rec-svc-net"
+SERVICE_BASE = {"image": IMAGE, "resolve_image": "never", "args": ["sleep", "3600"], "endpoint_mode": "dnsrr",
+                "stop_grace_period": "1s", "wait": False}
+SERVICES = {
+    "svc-plain": {},
+    "svc-full": {
+        "replicas": 2, "limits": {"memory": "64m", "cpus": "0.25", "pids": 100},
+        "reservations": {"memory": "16m", "cpus": "0.1"}, "env": {"A": "1", "SECRET_TOKEN": "fake-secret"},
+        "labels": {"team": "rec"}, "container_labels": {"role": "web"}, "hostname": "web-{% raw %}{{.Task.Slot}}{% endraw %}",
+        "user": "0", "workdir": "/tmp", "mounts": [{"type": "tmpfs", "target": "/scratch"},
+                                                   {"type": "volume", "source": "rec-data", "target": "/data"}],
+        "networks": [{"name": SERVICE_NETWORK, "aliases": ["web"]}],
+        "dns": {"nameservers": ["10.0.0.53"], "search": ["example.test"], "options": ["ndots:2"]},
+        "healthcheck": {"test": "true", "interval": "30s", "retries": 3}, "stop_signal": "SIGTERM",
+        "init": True, "read_only": False, "cap_add": ["NET_ADMIN"], "cap_drop": ["MKNOD"],
+        "sysctls": {"net.core.somaxconn": "1024"}, "ulimits": ["nofile=1024:2048"],
+        "log_driver": "json-file", "log_options": {"max-size": "10m"},
+        "restart_policy": {"condition": "on-failure", "delay": "5s", "max_attempts": 3},
+        "placement": {"constraints": ["node.role == worker"], "preferences": [{"spread": "node.labels.zone"}],
+                      "max_replicas_per_node": 2},
+        "publish": [{"target": 80, "published": 18080, "mode": "host"}],
+        "update_config": {"parallelism": 1, "delay": "2s", "order": "start-first", "failure_action": "rollback",
+                          "monitor": "5s", "max_failure_ratio": 0.5},
+        "rollback_config": {"parallelism": 2, "order": "stop-first", "failure_action": "pause"},
+    },
+    "svc-global": {"mode": "global"},
+    "svc-job": {"mode": "replicated-job", "replicas": 2, "max_concurrent": 1, "args": ["true"]},
+}
+
+
+def record_services(inventory, addresses):
+    """Services made by the service module (every option group), recorded as each engine version reads them;
+    the module run again must change nothing."""
+    form_swarm(addresses, NODE1, managers=[NODE2, NODE4], workers=[NODE3, NODE5])
+    node_docker(NODE1, "network", "create", "--driver", "overlay", "--attachable", SERVICE_NETWORK)
+    task = {"name": "services", "dockhand.docker.service": dict(
+        SERVICE_BASE, services=[dict(options, name=name) for name, options in SERVICES.items()])}
+    for round_number, expected in ((1, True), (2, False)):
+        run = run_playbook([task], hosts=NODE1, inventory=inventory)
+        if run.returncode != 0:
+            raise lab.LabError("the service module failed: %s" % run.failed_messages())
+        if run.result(NODE1)["changed"] is not expected:
+            raise lab.LabError("service module round %d: changed is not %s: %s"
+                               % (round_number, expected, run.result(NODE1)["services"]))
+    for node in (NODE1, NODE4):
+        for name in SERVICES:
+            save(VERSION_OF[node], name, engine(node, "/services/%s" % name))
+    log("recorded %d services made by the service module" % len(SERVICES))
+
+
 def check_token_digests():
     """The join tokens' CA digest is the digest of the recorded trust root (the swarm module relies on it)."""
     sys.path.insert(0, str(REPO_ROOT / ".build" / "collections"))
@@ -414,6 +465,7 @@ def link_collection():
 
 def main():
     objects_only = sys.argv[1:] == ["swarm-objects"]
+    services_only = sys.argv[1:] == ["services"]
     link_collection()
     try:
         info = lab.lab_up(5, trixie=2, sysv=1)
@@ -423,6 +475,8 @@ def main():
         log("API versions: %s" % ", ".join("%s %s" % item for item in sorted(api_versions.items())))
         if objects_only:
             record_swarm_objects(info, addresses)
+        elif services_only:
+            record_services(info, addresses)
         else:
             make_containers(info)
             record_engines()

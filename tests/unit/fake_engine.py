@@ -14,6 +14,7 @@ WRITES = frozenset((
     'create_container_from_config', 'start', 'stop', 'restart', 'remove_container', 'rename', 'pull',
     'connect_container_to_network', 'post_json', 'build', 'tag', 'push', 'load_image', 'get_image',
     'remove_image', 'update_node', 'remove_node', 'init_swarm', 'join_swarm', 'leave_swarm', 'update_swarm',
+    'send_json',
     'unlock_swarm', 'remove_secret', 'remove_config',
 ))
 
@@ -25,7 +26,8 @@ class FakeClient(object):
     sdk_version = '7.1.0'
 
     def __init__(self, containers=None, images=None, info=None, version=None, nodes=None, fail=None,
-                 stream_chunks=None, secrets=None, configs=None, services=None, tasks=None):
+                 stream_chunks=None, secrets=None, configs=None, services=None, tasks=None, networks=None,
+                 distribution=None):
         self.containers = copy.deepcopy(containers or {})   # name -> inspect
         self.images = copy.deepcopy(images or {})           # reference or ID -> inspect
         self._info = info or {'NCPU': 2, 'LoggingDriver': 'json-file',
@@ -40,6 +42,8 @@ class FakeClient(object):
         self.objects = {'secrets': copy.deepcopy(secrets or []), 'configs': copy.deepcopy(configs or [])}
         self.services = copy.deepcopy(services or [])
         self.tasks = copy.deepcopy(tasks or [])
+        self.networks = copy.deepcopy(networks or {})          # name -> inspect
+        self.distribution = copy.deepcopy(distribution or {})  # image name -> GET /distribution answer
 
     # ---- what modules call ----
 
@@ -77,6 +81,35 @@ class FakeClient(object):
         container = self._by_id(path_args[0])
         container['HostConfig'].update(body)
         return {}
+
+    def read_or_none(self, action, explain, method, *args, **kwargs):
+        return self.call_or_none(action, method, *args, **kwargs)
+
+    def send_json(self, action, method, path, path_args=(), body=None, params=None, headers=None):
+        """Services: create (its tasks run at once, on the first node), update at a version, remove."""
+        self.calls.append(('send_json', method, path) + tuple(path_args) + (body,))
+        if 'send_json' in self.fail:
+            raise self.fail.pop('send_json')
+        if method == 'DELETE':
+            self.services = [s for s in self.services if s['ID'] != path_args[0]]
+            self.tasks = [t for t in self.tasks if t.get('ServiceID') != path_args[0]]
+            return None
+        if path.endswith('/create'):
+            ident = 'svc%d' % next(self._ids)
+            self.services.append({'ID': ident, 'Version': {'Index': 1}, 'Spec': copy.deepcopy(body)})
+            replicas = ((body.get('Mode') or {}).get('Replicated') or {}).get('Replicas', 1)
+            node = self.nodes[0]['ID'] if self.nodes else 'n1'
+            self.tasks.extend({'ID': '%s-t%d' % (ident, slot), 'ServiceID': ident, 'Slot': slot, 'NodeID': node,
+                               'DesiredState': 'running', 'Status': {'State': 'running'},
+                               'Spec': copy.deepcopy(body.get('TaskTemplate'))} for slot in range(1, replicas + 1))
+            return {'ID': ident}
+        return self._post_swarm_object(path, (path_args[0], str(params['version'])), copy.deepcopy(body))
+
+    def _inspect_network(self, name):
+        return copy.deepcopy(self.networks.get(name))
+
+    def _inspect_distribution(self, name, auth_config=None):
+        return copy.deepcopy(self.distribution.get(name))
 
     def stream(self, action, method, consume, *args, **kwargs):
         self.calls.append((method,) + args)
