@@ -442,7 +442,7 @@ def plan_items(client, items, parallel=DEFAULT_PARALLEL):
                     services=[dict(name=found['name'], image=found['image'], converged=found['converged'],
                                    limits=found['options'].get('limits') or {}) for found in facts
                               if found.get('exists')])
-    return preflight_plan(Services, client, items, summary, parallel=parallel)
+    return preflight_plan(Services(client, check_mode=True, parallel=parallel), items, summary)
 
 
 # ---- what service_info reports ----

@@ -44,6 +44,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.frame import (
     Resource,
     converge,
     module_result,
+    preflight_plan,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.rollout import wait_for_rollout
@@ -736,3 +737,11 @@ def run_module(kind):
         resource.finish(results)
         return module_result(running, form, results)
     module.run(run)
+
+
+def plan_items(client, kind, items):
+    """What the secret or config module would do with these items, in check mode (a preflight
+    read): ``actions`` has each item's action. The items' data is never in the plan's digest."""
+    def summary(results):
+        return dict(actions=dict((result['name'], result['action']) for result in results))
+    return preflight_plan(SwarmObjects(kind, client, check_mode=True), items, summary)
