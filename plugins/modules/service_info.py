@@ -103,6 +103,7 @@ service:
   type: dict
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.services import read_services
 
@@ -110,6 +111,8 @@ from ansible_collections.dockhand.docker.plugins.module_utils.services import re
 def gather(module):
     params = module.params
     names = [params['name']] if params['name'] is not None else params['names']
+    if any(not name.strip() for name in names or ()):
+        raise InvalidValue('service names must not be empty')
     services = read_services(module.client, names, params['secret_env'] or ())
     result = dict(services=services)
     if params['name'] is not None:
