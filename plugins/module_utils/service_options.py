@@ -232,11 +232,11 @@ SPEC_OPTIONS = (
           normalise=_normalise_sysctls),
     _container('ulimits', 'Ulimits'),
     Field('dns', dict(type='dict', options=dict(nameservers=dict(type='list', elements='str'),
-                                                 search=dict(type='list', elements='str'),
-                                                 options=dict(type='list', elements='str'))),
+                                                search=dict(type='list', elements='str'),
+                                                options=dict(type='list', elements='str'))),
           CONTAINER_SPEC_PATH + ('DNSConfig',), parse=keyed('dns', DNS), show=shown_keyed(DNS)),
     Field('limits', dict(type='dict', options=dict(memory=dict(type='str'), cpus=dict(type='str'),
-                                                    pids=dict(type='int'))),
+                                                   pids=dict(type='int'))),
           ('TaskTemplate', 'Resources', 'Limits'), parse=keyed('limits', LIMITS), show=shown_keyed(LIMITS)),
     Field('reservations', dict(type='dict', options=dict(memory=dict(type='str'), cpus=dict(type='str'))),
           ('TaskTemplate', 'Resources', 'Reservations'), parse=keyed('reservations', RESERVATIONS),
@@ -258,14 +258,14 @@ SPEC_OPTIONS = (
     Field('endpoint_mode', dict(type='str', choices=['vip', 'dnsrr']), ('EndpointSpec', 'Mode'),
           normalise=lambda value, ctx=None: value or 'vip'),
     Field('update_config', dict(type='dict', options=dict(
-        parallelism=dict(type='int'), delay=dict(type='str'), order=dict(type='str', choices=['start-first',
-                                                                                            'stop-first']),
+        parallelism=dict(type='int'), delay=dict(type='str'), order=dict(type='str', choices=[
+            'start-first', 'stop-first']),
         failure_action=dict(type='str', choices=['pause', 'continue', 'rollback']), monitor=dict(type='str'),
         max_failure_ratio=dict(type='float'))),
         ('UpdateConfig',), parse=keyed('update_config', UPDATE_CONFIG), show=shown_keyed(UPDATE_CONFIG)),
     Field('rollback_config', dict(type='dict', options=dict(
-        parallelism=dict(type='int'), delay=dict(type='str'), order=dict(type='str', choices=['start-first',
-                                                                                            'stop-first']),
+        parallelism=dict(type='int'), delay=dict(type='str'), order=dict(type='str', choices=[
+            'start-first', 'stop-first']),
         failure_action=dict(type='str', choices=['pause', 'continue']), monitor=dict(type='str'),
         max_failure_ratio=dict(type='float'))),
         ('RollbackConfig',), parse=keyed('rollback_config', ROLLBACK_CONFIG), show=shown_keyed(ROLLBACK_CONFIG)),

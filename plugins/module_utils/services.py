@@ -332,8 +332,8 @@ class Services(Resource):
             found = view.describe(ref.repository, ref.tag)
             if found is None or not found.get('digest'):
                 raise DockerError('%s: image %s is not in its registry %s; push it first, or set resolve_image: '
-                                  'never for an image the nodes already have' % (wanted.label, ref.familiar,
-                                                                                  ref.registry))
+                                  'never for an image the nodes already have'
+                                  % (wanted.label, ref.familiar, ref.registry))
             self._digests[key] = found['digest']
         return self._digests[key]
 
@@ -492,8 +492,9 @@ def read_services(client, names=None, secret_env=()):
     """service_info's facts of the services ``names`` (every service when None), in the order asked."""
     nodes = client.call('list the swarm nodes', 'nodes')
     found = []
-    for name in names if names is not None else [s['Spec']['Name'] for s in client.call('list the services',
-                                                                                          'services')]:
+    if names is None:
+        names = [s['Spec']['Name'] for s in client.call('list the services', 'services')]
+    for name in names:
         service = client.call_or_none('inspect service %s' % name, 'inspect_service', name)
         if service is None:
             found.append(dict(name=name, exists=False))

@@ -242,7 +242,7 @@ options:
         type: list
         elements: str
       preferences:
-        description: Spread preferences, as dictionaries V({spread: node.labels.zone}).
+        description: Spread preferences, as dictionaries with the key V(spread) and a label such as V(node.labels.zone).
         type: list
         elements: dict
       max_replicas_per_node:

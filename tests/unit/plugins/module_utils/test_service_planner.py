@@ -173,8 +173,8 @@ def test_bad_input_is_one_line(options, fragment):
 
 
 def test_masked_params_hide_env_secrets_and_the_registry_password():
-    shown = masked_params(dict(env={"DB_PASSWORD": "x", "MODE": "1"}, registry_auth={"username": "u",
-                                                                                        "password": "p"},
+    shown = masked_params(dict(env={"DB_PASSWORD": "x", "MODE": "1"},
+                               registry_auth={"username": "u", "password": "p"},
                                services=[{"name": "a", "env": {"API_TOKEN": "t"}}]))
     assert shown["env"] == {"DB_PASSWORD": "********", "MODE": "1"}
     assert shown["registry_auth"] == {"username": "u", "password": "********"}
