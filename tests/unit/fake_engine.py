@@ -14,7 +14,7 @@ WRITES = frozenset((
     'create_container_from_config', 'start', 'stop', 'restart', 'remove_container', 'rename', 'pull',
     'connect_container_to_network', 'post_json', 'build', 'tag', 'push', 'load_image', 'get_image',
     'remove_image', 'update_node', 'remove_node', 'init_swarm', 'join_swarm', 'leave_swarm', 'update_swarm',
-    'unlock_swarm',
+    'unlock_swarm', 'remove_network', 'disconnect_container_from_network',
 ))
 
 
@@ -25,7 +25,7 @@ class FakeClient(object):
     sdk_version = '7.1.0'
 
     def __init__(self, containers=None, images=None, info=None, version=None, nodes=None, fail=None,
-                 stream_chunks=None):
+                 stream_chunks=None, networks=None, services=None):
         self.containers = copy.deepcopy(containers or {})   # name -> inspect
         self.images = copy.deepcopy(images or {})           # reference or ID -> inspect
         self._info = info or {'NCPU': 2, 'LoggingDriver': 'json-file',
@@ -36,6 +36,9 @@ class FakeClient(object):
         self.stream_chunks = stream_chunks or {}
         self.calls = []
         self._ids = itertools.count(1)
+        self.networks = copy.deepcopy(networks or {})       # name -> GET /networks/<id> answer
+        self.services = copy.deepcopy(services or [])       # GET /services answer
+        self.busy_removals = 0     # how many more times removing a network answers "in use by task"
 
     # ---- what modules call ----
 
@@ -68,6 +71,10 @@ class FakeClient(object):
         self.calls.append(('post_json', path) + tuple(path_args) + (body,))
         if 'post_json' in self.fail:
             raise self.fail.pop('post_json')
+        if path.startswith('/networks/'):
+            return self._post_network(path, path_args, copy.deepcopy(body))
+        if path.startswith('/services/'):
+            return self._update_service(path_args, copy.deepcopy(body))
         container = self._by_id(path_args[0])
         container['HostConfig'].update(body)
         return {}
@@ -137,6 +144,11 @@ class FakeClient(object):
         raise DockerError('no such container %s' % ident)
 
     def _connect_container_to_network(self, ident, network, **kwargs):
+        if self._network(network) is not None:  # a network a test gave (see networks below)
+            addresses = (('IPv4Address', 'ipv4_address'), ('IPv6Address', 'ipv6_address'))
+            ipam = dict((key, kwargs[arg]) for key, arg in addresses if kwargs.get(arg))
+            endpoint = dict(Aliases=kwargs.get('aliases'), IPAMConfig=ipam or None)
+            self._post_network('/networks/{0}/connect', [network], {'Container': ident, 'EndpointConfig': endpoint})
         return None
 
     # ---- images ----
@@ -174,3 +186,94 @@ class FakeClient(object):
 
     def _remove_node(self, node_id, force=False):
         self.nodes = [node for node in self.nodes if node['ID'] != node_id]
+
+    # ---- networks (and the services that name them) ----
+
+    def _network(self, ident):
+        """Like the engine: a full ID, then a name, then the start of an ID."""
+        for matches in (lambda net: net['Id'] == ident, lambda net: net['Name'] == ident,
+                        lambda net: net['Id'].startswith(ident)):
+            found = [net for net in self.networks.values() if matches(net)]
+            if found:
+                return found[0]
+        return None
+
+    def _inspect_network(self, ident, verbose=None, scope=None):
+        return copy.deepcopy(self._network(ident))
+
+    def _network_users(self, network):
+        return [service['Spec']['Name'] for service in self.services
+                for entry in (service['Spec'].get('TaskTemplate') or {}).get('Networks') or ()
+                if entry.get('Target') in (network['Id'], network['Name'])]
+
+    def _remove_network(self, ident):
+        network = self._network(ident)
+        if network is None:
+            raise DockerError('network %s not found (HTTP 404)' % ident, status_code=404)
+        users = self._network_users(network)
+        if users:
+            raise DockerError('rpc error: code = FailedPrecondition desc = network %s is in use by service %s '
+                              '(HTTP 400)' % (network['Id'], users[0]), status_code=400)
+        if self.busy_removals:
+            self.busy_removals -= 1
+            raise DockerError('rpc error: network %s is in use by task x (HTTP 400)' % network['Id'], status_code=400)
+        if network.get('Scope') != 'swarm' and network.get('Containers'):
+            raise DockerError('error while removing network: network %s id %s has active endpoints (HTTP 403)'
+                              % (network['Name'], network['Id']), status_code=403)
+        del self.networks[network['Name']]
+
+    def _disconnect_container_from_network(self, container, net_id, force=False):
+        network, found = self._network(net_id), self._by_id(container)
+        network['Containers'].pop(found['Id'], None)
+        found['NetworkSettings']['Networks'].pop(network['Name'], None)
+
+    def _post_network(self, path, path_args, body):
+        if path == '/networks/create':
+            return self._create_network(body)
+        network = self._network(path_args[0])
+        container = self._by_id(body['Container'])
+        endpoint = dict(body.get('EndpointConfig') or {})
+        endpoint['Aliases'] = list(endpoint.get('Aliases') or []) + [container['Id'][:12]]
+        endpoint['NetworkID'] = network['Id']
+        container.setdefault('NetworkSettings', {}).setdefault('Networks', {})[network['Name']] = endpoint
+        network.setdefault('Containers', {})[container['Id']] = {'Name': container['Name'].lstrip('/')}
+        return None
+
+    def _create_network(self, body):
+        if body['Name'] in self.networks:
+            raise DockerError('network with name %s already exists (HTTP 409)' % body['Name'], status_code=409)
+        number = next(self._ids)
+        driver = body.get('Driver') or 'bridge'
+        ipam = dict(body.get('IPAM') or {})
+        ipam.setdefault('Driver', 'default')
+        if not ipam.get('Config'):  # the engine picks a subnet
+            ipam['Config'] = [{'Subnet': '10.0.%d.0/24' % number, 'Gateway': '10.0.%d.1' % number}]
+        options = dict(body.get('Options') or {})
+        if driver == 'overlay':
+            options['com.docker.network.driver.overlay.vxlanid_list'] = str(4096 + number)
+        network_id = ('%064x' % number)
+        self.networks[body['Name']] = {
+            'Name': body['Name'], 'Id': network_id, 'Driver': driver,
+            'Scope': body.get('Scope') or ('swarm' if driver == 'overlay' else 'local'),
+            'Attachable': bool(body.get('Attachable')), 'Internal': bool(body.get('Internal')),
+            'EnableIPv6': bool(body.get('EnableIPv6')), 'Ingress': False, 'IPAM': ipam, 'Options': options,
+            'Labels': dict(body.get('Labels') or {}), 'Containers': {}}
+        return {'Id': network_id, 'Warning': ''}
+
+    def _services(self, filters=None):
+        return copy.deepcopy(self.services)
+
+    def _inspect_service(self, ident, insert_defaults=None):
+        return copy.deepcopy(next((service for service in self.services
+                                   if ident in (service['ID'], service['Spec']['Name'])), None))
+
+    def _update_service(self, path_args, spec):
+        ident, version = path_args
+        service = next((service for service in self.services if service['ID'] == ident), None)
+        if service is None:
+            raise DockerError('service %s not found (HTTP 404)' % ident, status_code=404)
+        if str(service['Version']['Index']) != version:
+            raise DockerError('update out of sequence (HTTP 500)', status_code=500)
+        service['Version']['Index'] += 1
+        service['PreviousSpec'], service['Spec'] = service['Spec'], spec
+        return {'Warnings': None}
