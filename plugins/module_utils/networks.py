@@ -58,6 +58,8 @@ _ADDRESS_TEXT = re.compile(r'^[0-9a-fA-F.:]+\Z')
 _CIDR_TEXT = re.compile(r'^[0-9a-fA-F.:]+/[0-9]{1,3}\Z')
 # Engine answers meaning "still used" when a network is removed (service tasks shutting down).
 _IN_USE = ('in use', 'active endpoints')
+# How a swarm manager names what uses a network it refuses to remove.
+_IN_USE_BY = re.compile(r'in use by (task|service) ([0-9a-z]+)')
 IPAM_KEYS = ('driver', 'options', 'config')
 IPAM_CONFIG_KEYS = ('subnet', 'gateway', 'ip_range', 'aux_addresses')
 
@@ -826,16 +828,44 @@ class Networks(Resource):
                               [service['ID'], str(service['Version']['Index'])], change(service['Spec']))
 
     def _remove(self, name, network_id, users):
-        """Remove the network; while the services' old tasks still hold it, try again until wait_timeout."""
+        """Remove the network. While what was detached still holds it (a service's old tasks shutting
+        down), try again until wait_timeout; something else holding it (a container of another node on
+        an attachable overlay, which this engine cannot disconnect) fails at once, naming it."""
+        ours = set(user.id for user in users.all())
         deadline = time.time() + self.wait_timeout
         while True:
             try:
                 self.client.call('remove network %s' % name, 'remove_network', network_id)
                 return
             except DockerError as exc:
-                if not users.services or not any(text in exc.msg for text in _IN_USE) or time.time() > deadline:
+                if not any(text in exc.msg for text in _IN_USE):
+                    raise
+                holder = self._holder(exc.msg)
+                if holder is not None and holder[0] not in ours:
+                    raise DockerError('network %s is in use by %s, which this task did not detach; disconnect it '
+                                      'first' % (name, holder[1]))
+                if not ours or time.time() > deadline:
                     raise
                 self._sleep(0.5)
+
+    def _holder(self, message):
+        """(ID of what it belongs to, its description) of the task or service the engine names as using the
+        network; None when the message names none or the task is gone."""
+        match = _IN_USE_BY.search(message)
+        if match is None:
+            return None
+        kind, ident = match.groups()
+        if kind == 'service':
+            return ident, 'service %s' % ident
+        task = self.client.call_or_none('inspect task %s' % ident, 'inspect_task', ident)
+        if task is None:
+            return None
+        if task.get('ServiceID'):
+            return task['ServiceID'], 'a task of service %s' % task['ServiceID']
+        container = ((task.get('Spec') or {}).get('NetworkAttachmentSpec') or {}).get('ContainerID') or ''
+        node = self.client.call_or_none('inspect node %s' % task.get('NodeID'), 'inspect_node', task.get('NodeID'))
+        hostname = ((node or {}).get('Description') or {}).get('Hostname') or task.get('NodeID')
+        return container, 'container %s on node %s' % (container[:12] or ident, hostname)
 
     def _reattach(self, users, network_id, detached):
         """Connect the detached containers and put the network back into the detached services' specs."""

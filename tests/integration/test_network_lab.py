@@ -55,7 +55,7 @@ def inspect(node, name):
     proc = subprocess.run(["docker", "exec", node, "docker", "network", "inspect", name], capture_output=True,
                           text=True, check=False, timeout=60)
     found = json.loads(proc.stdout or "[]")
-    if not found and "not found" not in proc.stderr:
+    if not found and "not found" not in proc.stderr and "No such network" not in proc.stderr:
         raise AssertionError("%s: docker network inspect %s: %s" % (node, name, proc.stderr))
     return found[0] if found else None
 
@@ -136,9 +136,22 @@ def test_a_service_on_the_overlay_makes_a_change_refused_and_force_moves_it(swar
     assert result["changed"] is False and result["network"]["id"] == now["Id"]
 
     absent, result = run(swarm, NODE1, {"name": NET, "state": "absent"})
-    assert absent.returncode != 0 and "is to be removed, but it is in use by" in result["msg"]
+    assert absent.returncode != 0 and "is to be removed, but it is in use by service %s" % SERVICE in result["msg"]
+    # From node1, the container on node4 is not seen before the removal; the swarm names its attachment, and
+    # the task fails at once, the service back on the network, which stays.
+    started = time.monotonic()
+    blocked, result = run(swarm, NODE1, {"name": NET, "state": "absent", "force": True})
+    local_id = json.loads(node_docker(NODE4, "inspect", LOCAL))[0]["Id"]
+    assert blocked.returncode != 0 and result["msg"] == (
+        "%s: network %s is in use by container %s on node %s, which this task did not detach; disconnect it first; "
+        "the network stays as it was; reattached service %s" % (NET, NET, local_id[:12], NODE4, SERVICE))
+    assert time.monotonic() - started < 60
+    assert inspect(NODE1, NET)["Id"] == now["Id"]
+    assert service_networks(NODE1) == [{"Target": now["Id"], "Aliases": ["web"]}]
+    node_docker(NODE4, "rm", "-f", LOCAL)
     removed, result = run(swarm, NODE1, {"name": NET, "state": "absent", "force": True})
     assert removed.returncode == 0, removed.failed_messages()
     assert result["network"]["action"] == "removed" and result["network"]["reattached"] == []
+    assert result["network"]["detached"] == [{"type": "service", "name": SERVICE, "id": result["network"][
+        "detached"][0]["id"], "aliases": ["web"]}]
     assert inspect(NODE1, NET) is None and service_networks(NODE1) == []
-    node_docker(NODE4, "rm", "-f", LOCAL)

@@ -39,6 +39,8 @@ class FakeClient(object):
         self.networks = copy.deepcopy(networks or {})       # name -> GET /networks/<id> answer
         self.services = copy.deepcopy(services or [])       # GET /services answer
         self.busy_removals = 0     # how many more times removing a network answers "in use by task"
+        self.busy_task = 'x'       # ... naming this task, looked up in network_tasks (ID -> GET /tasks/<id>)
+        self.network_tasks = {}
 
     # ---- what modules call ----
 
@@ -216,7 +218,8 @@ class FakeClient(object):
                               '(HTTP 400)' % (network['Id'], users[0]), status_code=400)
         if self.busy_removals:
             self.busy_removals -= 1
-            raise DockerError('rpc error: network %s is in use by task x (HTTP 400)' % network['Id'], status_code=400)
+            raise DockerError('rpc error: code = FailedPrecondition desc = network %s is in use by task %s (HTTP 400)'
+                              % (network['Id'], self.busy_task), status_code=400)
         if network.get('Scope') != 'swarm' and network.get('Containers'):
             raise DockerError('error while removing network: network %s id %s has active endpoints (HTTP 403)'
                               % (network['Name'], network['Id']), status_code=403)
@@ -262,6 +265,9 @@ class FakeClient(object):
 
     def _services(self, filters=None):
         return copy.deepcopy(self.services)
+
+    def _inspect_task(self, ident):
+        return copy.deepcopy(self.network_tasks.get(ident))
 
     def _inspect_service(self, ident, insert_defaults=None):
         return copy.deepcopy(next((service for service in self.services

@@ -25,7 +25,7 @@ def params(*entries, **top):
 def engine_with(engine, *networks, info="info-leader", services=False):
     containers = dict((load(engine, name)["Name"].lstrip("/"), load(engine, name)) for name in CONTAINERS)
     stored = dict((load(engine, name)["Name"], load(engine, name)) for name in networks)
-    return FakeClient(info=load(engine, info), containers=containers, networks=stored,
+    return FakeClient(info=load(engine, info), containers=containers, networks=stored, nodes=load(engine, "nodes"),
                       services=load(engine, "services-network") if services else None)
 
 
@@ -139,6 +139,35 @@ def test_force_moves_a_service_waiting_until_its_old_tasks_let_the_network_go(en
     assert client.networks["rec-overlay"]["Attachable"] is True
     assert result["detached"] == result["reattached"] == [
         {"type": "service", "name": "rec-net-svc", "id": service["ID"], "aliases": ["sa"]}]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_detached_services_own_tasks_are_waited_for(engine):
+    client = engine_with(engine, "network-overlay-service", services=True)
+    [service] = client.services
+    client.busy_removals, client.busy_task = 2, "t1"
+    client.network_tasks["t1"] = {"ID": "t1", "ServiceID": service["ID"], "NodeID": client.nodes[0]["ID"]}
+    sleeps = []
+    [result] = run(client, sleeps=sleeps, name="rec-overlay", driver="overlay", labels={"x": "1"}, force=True)
+    assert result["action"] == "recreated" and len(sleeps) == 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_container_of_another_node_holding_the_overlay_fails_at_once_naming_it(engine):
+    client = engine_with(engine, "network-overlay-service", services=True)
+    old_id = client.networks["rec-overlay"]["Id"]
+    node = next(node for node in client.nodes if node["Description"]["Hostname"] == "dockhand-node3")
+    client.busy_removals, client.busy_task = 10 ** 6, "t2"
+    client.network_tasks["t2"] = {"ID": "t2", "NodeID": node["ID"],
+                                  "Spec": {"NetworkAttachmentSpec": {"ContainerID": "c" * 64}}}
+    sleeps = []
+    [result] = run(client, sleeps=sleeps, name="rec-overlay", state="absent", force=True)
+    assert sleeps == [] and result["failed"] is True and result["changed"] is True
+    assert result["msg"] == ("network rec-overlay is in use by container cccccccccccc on node dockhand-node3, which "
+                             "this task did not detach; disconnect it first; the network stays as it was; reattached "
+                             "service rec-net-svc")
+    assert client.services[0]["Spec"]["TaskTemplate"]["Networks"][0]["Target"] == old_id
+    assert client.networks["rec-overlay"]["Id"] == old_id
 
 
 @pytest.mark.parametrize("engine", ENGINES)
