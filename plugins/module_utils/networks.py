@@ -586,10 +586,16 @@ def restore_body(current):
 
 
 def create_body(wanted, current=None):
-    """The body of POST /networks/create: the options given, over the current network's own on a recreate."""
-    body = kept_settings(current) if current else {}
-    body.update(Name=wanted.name, CheckDuplicate=True)
+    """The body of POST /networks/create: the options given, over the current network's own on a recreate.
+
+    When the driver changes, only what does not belong to a driver is kept (labels, internal, attachable):
+    another driver's scope, options and address pool would not fit.
+    """
     given = wanted.wanted
+    body = kept_settings(current) if current else {}
+    if current and given.get('driver', current.get('Driver')) != current.get('Driver'):
+        body = dict((key, body[key]) for key in ('Labels', 'Internal', 'Attachable') if key in body)
+    body.update(Name=wanted.name, CheckDuplicate=True)
     for field in FIELDS:
         if field.name not in given or field.name in (ENCRYPTED, 'driver_options', 'ipam'):
             continue

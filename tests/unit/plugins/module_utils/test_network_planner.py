@@ -163,6 +163,14 @@ def test_a_recreate_keeps_what_was_not_given(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_new_driver_keeps_nothing_of_the_old_drivers(engine):
+    body = plan_network(wanted(name="rec-bridge-ipam", driver="overlay"), load(engine, "network-bridge-ipam"),
+                        Users()).body
+    assert body == {"Name": "rec-bridge-ipam", "CheckDuplicate": True, "Driver": "overlay", "Labels": {"team": "x"},
+                    "Internal": True, "Attachable": True}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_restore_body_makes_the_network_as_it_was(engine):
     for fixture in MADE_WITH:
         current = load(engine, fixture)
