@@ -86,6 +86,16 @@ def string_pairs(option):
     return checked
 
 
+def _known_keys(where, value, known):
+    """frame.check_keys, with unknown keys quoted and cut short: they come from the user as they are."""
+    if isinstance(value, dict):
+        unknown = sorted(_shown(key) for key in value if key not in known)
+        if unknown:
+            raise InvalidValue('%s: unknown key%s %s; known keys: %s' % (
+                where, 's' if len(unknown) > 1 else '', ', '.join(unknown[:5]), ', '.join(known)))
+    return check_keys(where, value, known)
+
+
 def _as_bool(value, ctx=None):
     return bool(value)
 
@@ -168,7 +178,7 @@ def _inside(where, address, subnet):
 
 def parse_ipam_config(entry, where):
     """One ``ipam.config`` entry -> the API's IPAM config (canonical addresses)."""
-    check_keys(where, entry, IPAM_CONFIG_KEYS)
+    _known_keys(where, entry, IPAM_CONFIG_KEYS)
     if entry.get('subnet') is None:
         raise InvalidValue('%s: needs a subnet (ADDRESS/PREFIX); gateway, ip_range and aux_addresses are '
                            'parts of a subnet' % where)
@@ -203,7 +213,7 @@ def parse_ipam(value, ctx=None):
     A plain dict option whose keys are checked here: ansible-core's own checks of sub-options raise on
     keys that are not strings and on huge numbers instead of refusing them.
     """
-    check_keys('ipam', value, IPAM_KEYS)
+    _known_keys('ipam', value, IPAM_KEYS)
     if value.get('config') is not None and not isinstance(value['config'], list):
         raise InvalidValue('ipam.config: must be a list of subnets ({subnet, gateway, ip_range, aux_addresses}), '
                            'not %s' % _shown(value['config']))

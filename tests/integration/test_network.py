@@ -150,7 +150,7 @@ BAD = [
     ({"name": PREFIX + "b4", "ipam": {"config": [{"subnet": "10.231.0.0/16"}, {"subnet": "10.231.5.0/24"}]}},
      "overlaps ipam.config[0].subnet"),
     ({"name": PREFIX + "b5", "ipam": {"config": [{"subnet": "10.231.3.0/24", "gatway": "10.231.3.1"}]}},
-     "unknown key gatway"),
+     "unknown key 'gatway'"),
     ({"name": PREFIX + "b6", "encrypted": True}, "only overlay networks are encrypted"),
     ({"name": PREFIX + "b7", "driver": "overlay"}, "an overlay network is made on a swarm manager"),
     ({"name": "bad name!"}, "is not a network name"),
