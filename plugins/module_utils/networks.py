@@ -79,7 +79,7 @@ def string_pairs(option):
     def checked(value, ctx=None):
         for pair in (value.items() if isinstance(value, dict) else ()):
             for part in pair:
-                if isinstance(part, int) and not isinstance(part, bool) and part.bit_length() > 4000:
+                if isinstance(part, int) and not isinstance(part, bool) and abs(part) >= 10 ** 1000:
                     raise InvalidValue('%s: a number of more than 1,000 digits is no name or value; give a string'
                                        % option)
         return parse(value, ctx)
@@ -446,11 +446,11 @@ class ServiceUser(object):
         self.attachments = attachments  # [(place, index, entry)]: place 'TaskTemplate' or 'Spec'
 
     def report(self):
-        entry = dict(type=self.kind, name=self.name, id=self.id)
-        aliases = [alias for _place, _index, entry in self.attachments for alias in entry.get('Aliases') or ()]
+        report = dict(type=self.kind, name=self.name, id=self.id)
+        aliases = [alias for _place, _index, network in self.attachments for alias in network.get('Aliases') or ()]
         if aliases:
-            entry['aliases'] = aliases
-        return entry
+            report['aliases'] = aliases
+        return report
 
     def describe(self):
         return 'service %s' % self.name
