@@ -191,7 +191,9 @@ networks:
       description: Whether this network changed.
       type: bool
     id:
-      description: The network's ID afterwards; null when removed, or created in check mode.
+      description:
+        - The network's ID afterwards (a recreated network has a new one); null when removed.
+        - In check mode the current ID, or null for a network that would be created.
       type: str
     changes:
       description: Names of the options that differed (and C(exists), C(detached)).
