@@ -9,6 +9,10 @@ on failure. Uses the engine and the lab, so run it under the global lock, from t
 
     source scripts/common.sh && flock /tmp/dockhand-integration.lock python3 tools/record_fixtures.py
 
+With the argument ``swarm-objects`` it records only the swarm's secrets, configs, services and
+tasks (made by dockhand.docker.secret / config and the docker CLI, from throwaway test data), in a
+swarm formed as for the node fixtures, and leaves every other file as it is.
+
 With the argument ``networks`` it records only networks (made by dockhand.docker.network on a
 single-manager swarm of each version, so that each engine fills in an overlay's defaults itself),
 the containers and a service using them, and leaves every other file as it is.
@@ -16,12 +20,14 @@ the containers and a service using them, and leaves every other file as it is.
 tests/unit/fixtures/README.md says what each file is.
 """
 
+import base64
 import json
 import os
 import re
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 TOOLS_DIR = Path(__file__).resolve().parent
@@ -319,6 +325,127 @@ def record_swarm(addresses):
     log("recorded /info of a 26.1 leader")
 
 
+# ---------------------------------------------------------------- secrets, configs, services
+
+# Throwaway test data, never real secrets; the recorder proves neither reaches a file.
+REC_SECRETS = ("dockhand-recording-throwaway-1", "dockhand-recording-throwaway-2", "dockhand-legacy-throwaway")
+REC_SERVICE_ARGS = ["--detach", "--no-resolve-image", "--endpoint-mode", "dnsrr", "--replicas", "1"]
+
+
+def swarm_object_tasks(secret_data):
+    """dockhand.docker.secret and config tasks: a secret with labels, a plain config and a templated one."""
+    return [
+        {"name": "secret", "dockhand.docker.secret": {"name": "rec-db-password", "data": secret_data,
+                                                      "labels": {"team": "rec"}}},
+        {"name": "configs", "dockhand.docker.config": {"configs": [
+            {"name": "rec-app-conf", "data": "listen 8080\n"},
+            {"name": "rec-greeting", "data": "{% raw %}task {{ .Task.Slot }}{% endraw %}\n",
+             "template_driver": "golang"}]}},
+    ]
+
+
+def run_swarm_object_tasks(inventory, secret_data, expected):
+    run = run_playbook(swarm_object_tasks(secret_data), hosts=NODE1, inventory=inventory)
+    if run.returncode != 0:
+        raise lab.LabError("the secret/config modules failed: %s" % run.failed_messages())
+    secret = run.result(NODE1, task=0)["secret"]
+    found = (secret["action"], secret["services"])
+    if found != expected:
+        raise lab.LabError("rec-db-password: %s, services %s; expected %s" % (found + (expected,)))
+    configs = dict((entry["name"], entry["version"]) for entry in run.result(NODE1, task=1)["configs"])
+    return secret["version"], configs
+
+
+def record_objects(suffix=""):
+    tasks = "/tasks?filters=%s" % urllib.parse.quote(json.dumps({"service": ["rec-web", "rec-legacy-user"]}))
+    for node in (NODE1, NODE4):
+        for name, path in (("secrets", "/secrets"), ("configs", "/configs"), ("services", "/services"),
+                           ("tasks", tasks)):
+            save(VERSION_OF[node], name + suffix, engine(node, path))
+
+
+def wait_running(service):
+    wait_for("service %s running" % service, lambda: node_docker(
+        NODE1, "service", "ls", "--filter", "name=" + service, "--format", "{{.Replicas}}") == "1/1")
+
+
+def record_swarm_objects(inventory, addresses):
+    """Versions made by the modules, an unversioned secret and config made by the CLI, two services using
+    them (dnsrr: the lab has no IPVS); recorded, then the secret rotated by the module and recorded again."""
+    secrets_seen.update(REC_SECRETS)
+    secrets_seen.update(base64.b64encode(secret.encode()).decode() for secret in REC_SECRETS)
+    form_swarm(addresses, NODE1, managers=[NODE2, NODE4], workers=[NODE3, NODE5])
+    secret, configs = run_swarm_object_tasks(inventory, REC_SECRETS[0], ("created", []))
+    node_run(NODE1, "docker", "secret", "create", "rec-legacy", "-", input=REC_SECRETS[2])
+    node_run(NODE1, "docker", "config", "create", "rec-legacy-conf", "-", input="legacy = true\n")
+    node_docker(NODE1, "service", "create", *REC_SERVICE_ARGS, "--name", "rec-web",
+                "--secret", "source=%s,target=db_password,uid=1000,gid=1000,mode=0400" % secret,
+                "--config", "source=%s,target=/etc/app.conf" % configs["rec-app-conf"],
+                "--config", "source=%s,target=/greeting" % configs["rec-greeting"], IMAGE, "sleep", "3600")
+    node_docker(NODE1, "service", "create", *REC_SERVICE_ARGS, "--name", "rec-legacy-user",
+                "--secret", "rec-legacy", "--config", "source=rec-legacy-conf,target=/legacy.conf",
+                IMAGE, "sleep", "3600")
+    for service in ("rec-web", "rec-legacy-user"):
+        wait_running(service)
+    record_objects()
+    log("recorded secrets, configs, services and tasks")
+    run_swarm_object_tasks(inventory, REC_SECRETS[1], ("rotated", ["rec-web"]))
+    wait_running("rec-web")
+    record_objects("-rotated")
+    log("recorded them again after the secret's rotation")
+
+
+# Services made by dockhand.docker.service (the planner compares against what the module made).
+SERVICE_NETWORK = "rec-svc-net"
+SERVICE_BASE = {"image": IMAGE, "resolve_image": "never", "args": ["sleep", "3600"], "endpoint_mode": "dnsrr",
+                "stop_grace_period": "1s", "wait": False}
+SERVICES = {
+    "svc-plain": {},
+    "svc-full": {
+        "replicas": 2, "limits": {"memory": "64m", "cpus": "0.25", "pids": 100},
+        "reservations": {"memory": "16m", "cpus": "0.1"}, "env": {"A": "1", "SECRET_TOKEN": "fake-secret"},
+        "labels": {"team": "rec"}, "container_labels": {"role": "web"}, "hostname": "web-{% raw %}{{.Task.Slot}}{% endraw %}",
+        "user": "0", "workdir": "/tmp", "mounts": [{"type": "tmpfs", "target": "/scratch"},
+                                                   {"type": "volume", "source": "rec-data", "target": "/data"}],
+        "networks": [{"name": SERVICE_NETWORK, "aliases": ["web"]}],
+        "dns": {"nameservers": ["10.0.0.53"], "search": ["example.test"], "options": ["ndots:2"]},
+        "healthcheck": {"test": "true", "interval": "30s", "retries": 3}, "stop_signal": "SIGTERM",
+        "init": True, "read_only": False, "cap_add": ["NET_ADMIN"], "cap_drop": ["MKNOD"],
+        "sysctls": {"net.core.somaxconn": "1024"}, "ulimits": ["nofile=1024:2048"],
+        "log_driver": "json-file", "log_options": {"max-size": "10m"},
+        "restart_policy": {"condition": "on-failure", "delay": "5s", "max_attempts": 3},
+        "placement": {"constraints": ["node.role == worker"], "preferences": [{"spread": "node.labels.zone"}],
+                      "max_replicas_per_node": 2},
+        "publish": [{"target": 80, "published": 18080, "mode": "host"}],
+        "update_config": {"parallelism": 1, "delay": "2s", "order": "start-first", "failure_action": "rollback",
+                          "monitor": "5s", "max_failure_ratio": 0.5},
+        "rollback_config": {"parallelism": 2, "order": "stop-first", "failure_action": "pause"},
+    },
+    "svc-global": {"mode": "global"},
+    "svc-job": {"mode": "replicated-job", "replicas": 2, "max_concurrent": 1, "args": ["true"]},
+}
+
+
+def record_services(inventory, addresses):
+    """Services made by the service module (every option group), recorded as each engine version reads them;
+    the module run again must change nothing."""
+    form_swarm(addresses, NODE1, managers=[NODE2, NODE4], workers=[NODE3, NODE5])
+    node_docker(NODE1, "network", "create", "--driver", "overlay", "--attachable", SERVICE_NETWORK)
+    task = {"name": "services", "dockhand.docker.service": dict(
+        SERVICE_BASE, services=[dict(options, name=name) for name, options in SERVICES.items()])}
+    for round_number, expected in ((1, True), (2, False)):
+        run = run_playbook([task], hosts=NODE1, inventory=inventory)
+        if run.returncode != 0:
+            raise lab.LabError("the service module failed: %s" % run.failed_messages())
+        if run.result(NODE1)["changed"] is not expected:
+            raise lab.LabError("service module round %d: changed is not %s: %s"
+                               % (round_number, expected, run.result(NODE1)["services"]))
+    for node in (NODE1, NODE4):
+        for name in SERVICES:
+            save(VERSION_OF[node], name, engine(node, "/services/%s" % name))
+    log("recorded %d services made by the service module" % len(SERVICES))
+
+
 # ---------------------------------------------------------------- networks
 
 # Networks of the fixtures, made by dockhand.docker.network: fixture name -> item.
@@ -419,6 +546,8 @@ def link_collection():
 
 
 def main():
+    objects_only = sys.argv[1:] == ["swarm-objects"]
+    services_only = sys.argv[1:] == ["services"]
     networks_only = sys.argv[1:] == ["networks"]
     link_collection()
     try:
@@ -427,7 +556,11 @@ def main():
         for node in addresses:
             negotiate(node)
         log("API versions: %s" % ", ".join("%s %s" % item for item in sorted(api_versions.items())))
-        if networks_only:
+        if objects_only:
+            record_swarm_objects(info, addresses)
+        elif services_only:
+            record_services(info, addresses)
+        elif networks_only:
             record_networks(info, addresses)
         else:
             make_containers(info)

@@ -52,6 +52,19 @@ def plan_digest(data):
     return data_digest(data)
 
 
+def plan_in_sync(read, plan_key, planned):
+    """Whether ``read`` (an engine_info result) holds under ``plan_key`` a plan made for exactly
+    ``planned`` (the same digest) that found nothing to change. Anything else - no read, no such
+    plan, another digest, an error - is False, so the module runs."""
+    if not isinstance(read, Mapping) or read.get('failed'):
+        return False
+    plan = read.get(plan_key)
+    if not isinstance(plan, Mapping) or plan.get('in_sync') is not True:
+        return False
+    digest = plan.get('items_digest', plan.get('options_digest'))
+    return digest == data_digest(planned)
+
+
 class FilterModule(object):
     def filters(self):
-        return dict(items_with_defaults=items_with_defaults, plan_digest=plan_digest)
+        return dict(items_with_defaults=items_with_defaults, plan_digest=plan_digest, plan_in_sync=plan_in_sync)

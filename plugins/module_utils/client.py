@@ -314,12 +314,29 @@ class EngineClient(object):
         Example: the SDK's update_container() lacks NanoCpus and PidsLimit, which the engine's
         update endpoint accepts. This is the one place that uses the SDK's request helpers.
         """
+        return self.send_json(action, 'POST', path, path_args, body)
+
+    def send_json(self, action, method, path, path_args=(), body=None, params=None, headers=None):
+        """Send ``body`` as JSON to an API path with the SDK's request helpers; the answer's JSON (or None).
+
+        For calls whose SDK method lacks something the engine takes: a service spec sent as it
+        is, with the registry credentials in ``headers`` (X-Registry-Auth) and ``params``.
+        """
         api = self.api
 
-        def post():
-            response = api._post_json(api._url(path, *path_args), data=body)
-            return api._result(response, json=True)
-        return self._guard(post, action)
+        # The SDK adds its Content-Type to a headers dict of its own making when none is given.
+        extra = dict(params=params, headers=dict(headers)) if headers else dict(params=params)
+
+        def send():
+            url = api._url(path, *path_args)
+            if method == 'POST':
+                response = api._post_json(url, data=body, **extra)
+            else:
+                response = api._delete(url, **extra)
+            api._raise_for_status(response)
+            # Some endpoints (a secret's or config's label update) answer with an empty body: None.
+            return response.json() if response.content else None
+        return self._guard(send, action)
 
     def version(self):
         if self._version_info is None:

@@ -491,4 +491,4 @@ def plan_items(client, items, parallel=DEFAULT_PARALLEL):
     read, see :mod:`plan`); ``actions`` has each container's action."""
     def summary(results):
         return dict(actions=dict((result['name'], result['action']) for result in results))
-    return preflight_plan(Containers, client, items, summary, parallel=parallel)
+    return preflight_plan(Containers(client, check_mode=True, parallel=parallel), items, summary)

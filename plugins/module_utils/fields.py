@@ -59,6 +59,16 @@ class Field(object):
         """The comparable form of what ``api_object`` holds for this setting."""
         return self.normalise(self.raw(api_object), ctx)
 
+    def at(self, path, **changes):
+        """This setting elsewhere (another resource's API object), with ``changes`` to its attributes.
+
+        How services take the container options they share (same parsing, same units)."""
+        copy = Field(self.name, dict(self.spec), path, self.parse, self.normalise, self.show, self.updatable,
+                     self.compare_form)
+        for attribute, value in changes.items():
+            setattr(copy, attribute, value)
+        return copy
+
     def put(self, body, value, path=None):
         """Set ``value`` at ``path`` (default: this field's) in ``body``, making the levels above it."""
         path = tuple(path) if path is not None else self.path

@@ -25,7 +25,6 @@ __metaclass__ = type
 
 import copy
 import decimal
-import math
 import re
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -45,25 +44,14 @@ FAILED = 'failed'
 _UNSUPPORTED = re.compile(r'^(?P<key>.+?)\. Supported parameters include: (?P<known>.*?)\.?\Z', re.DOTALL)
 
 
-def finite(value):
-    """``value`` with every infinite or NaN float (YAML's .inf, .nan) turned into its text.
-
-    As text, such a value is refused by the type checks and the parsers with one line.
-    """
-    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
-        return repr(value)
-    if isinstance(value, dict):
-        return dict((key, finite(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [finite(item) for item in value]
-    return value
-
-
 def _checkable_int(value):
-    # ansible-core converts through Decimal: 'inf' raises OverflowError instead of a refusal, and
-    # '1e999999999' would build an integer of a billion digits. Such values fail its check cleanly.
-    if isinstance(value, (bool, int)) or not isinstance(value, (str, float)):
+    # ansible-core converts through Decimal: 'inf' raises OverflowError instead of a refusal,
+    # '1e999999999' would build an integer of a billion digits, and a list of three is read as
+    # Decimal's (sign, digits, exponent). Such values fail its check cleanly as text.
+    if isinstance(value, (bool, int)) or value is None:
         return value
+    if not isinstance(value, (str, float)):
+        return '%s (not a whole number)' % short_repr(value)
     try:
         number = decimal.Decimal(value.strip() if isinstance(value, str) else value)
     except (decimal.DecimalException, ValueError, TypeError):
@@ -86,9 +74,9 @@ def checkable(params, spec):
 
     ansible-core's own validation raises on some values instead of refusing them (an infinite
     or absurdly large number for an integer, a number where sub-options are expected); this
-    gives those values a form it refuses with its usual one-line message.
+    gives those values a form it refuses with its usual one-line message. Other values are
+    left as they are: the module's own checks refuse them (a NaN in daemon.json settings).
     """
-    params = finite(params)
     if not isinstance(params, dict):
         return params
     checked = dict(params)
@@ -414,15 +402,14 @@ def module_result(module, form, results, single_at_top=False):
     return output
 
 
-def preflight_plan(resource_class, client, entries, summary, parallel=DEFAULT_PARALLEL, **top):
-    """What the module of ``resource_class`` would do with ``entries`` as its list, in check mode.
+def preflight_plan(resource, entries, summary, **top):
+    """What the module of ``resource`` (made in check mode) would do with ``entries`` as its list.
 
     For engine_info's plan_* options (see :mod:`plan`): the module's own code runs and changes
     nothing. ``summary(results)`` gives the plan's fields besides ``in_sync``, which is true
     only when every item would stay unchanged with no warning to give.
     """
     def work():
-        resource = resource_class(client, check_mode=True, parallel=parallel)
         results = run_plans(resource, resource.prepare(resource.form.items_of_list(entries, **top)))
         failed = [result for result in results if result.get('failed')]
         fields = summary([result for result in results if not result.get('failed')])

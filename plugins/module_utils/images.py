@@ -515,7 +515,7 @@ def plan_items(client, items):
     def summary(results):
         return dict(actions=dict((result['name'], result['actions']) for result in results),
                     pushed=[push for result in results for push in result.get('pushed', [])])
-    return preflight_plan(Images, client, items, summary)
+    return preflight_plan(Images(client, check_mode=True), items, summary)
 
 
 def _local_digests(ref, image):

@@ -18,10 +18,24 @@ import json
 
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockhandError
 
+# Options whose values are secrets: left out of a digest, which is shown (an unsalted hash of a
+# short secret would give it away to anyone who tries the likely values).
+SECRET_OPTIONS = ('data', 'password')
+
+
+def _without_secrets(data):
+    if isinstance(data, dict):
+        return dict((key, '(secret)' if key in SECRET_OPTIONS and value is not None else _without_secrets(value))
+                    for key, value in data.items())
+    if isinstance(data, list):
+        return [_without_secrets(item) for item in data]
+    return data
+
 
 def data_digest(data):
-    """SHA-256 (hex) of ``data`` as compact JSON with sorted keys."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(',', ':')).encode('utf-8')).hexdigest()
+    """SHA-256 (hex) of ``data`` as compact JSON with sorted keys, secret option values left out."""
+    return hashlib.sha256(json.dumps(_without_secrets(data), sort_keys=True,
+                                     separators=(',', ':')).encode('utf-8')).hexdigest()
 
 
 def checked_plan(planned, digest_key, work, **empty):

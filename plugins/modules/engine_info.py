@@ -66,6 +66,29 @@ options:
       - Bad items are not an error here; RV(containers_plan.error) says what is wrong.
     type: list
     elements: dict
+  plan_secrets:
+    description:
+      - Also tell what M(dockhand.docker.secret) would do with these items as its
+        O(dockhand.docker.secret#module:secrets), as RV(secrets_plan), on a swarm manager; nothing is
+        created. The items' C(data) is masked in the task's invocation and left out of the plan's digest.
+    type: list
+    elements: dict
+  plan_configs:
+    description:
+      - Also tell what M(dockhand.docker.config) would do with these items, as RV(configs_plan).
+    type: list
+    elements: dict
+  plan_services:
+    description:
+      - Also tell what M(dockhand.docker.service) would do with these items as its
+        O(dockhand.docker.service#module:services), as RV(services_plan), on a swarm manager. The
+        module's own planning code runs in check mode (images are resolved in their registries);
+        nothing is created or updated.
+      - For a preflight read that lets a later task skip the service module (the
+        P(dockhand.docker.services#role) role does so with C(services_preread_var)).
+      - Bad items are not an error here; RV(services_plan.error) says what is wrong.
+    type: list
+    elements: dict
 '''
 
 EXAMPLES = r'''
@@ -331,6 +354,38 @@ containers_plan:
           of their compact, key-sorted JSON, as
           C(items | to_json(sort_keys=true, separators=[',', ':']) | hash('sha256')) gives on the controller.
       type: str
+secrets_plan:
+  description:
+    - What M(dockhand.docker.secret) would do with O(plan_secrets) - C(in_sync), C(actions), C(error), C(items_digest).
+  returned: when O(plan_secrets) is given
+  type: dict
+configs_plan:
+  description: What M(dockhand.docker.config) would do with O(plan_configs), as RV(secrets_plan).
+  returned: when O(plan_configs) is given
+  type: dict
+services_plan:
+  description: What M(dockhand.docker.service) would do with O(plan_services).
+  returned: when O(plan_services) is given
+  type: dict
+  contains:
+    in_sync:
+      description: Whether every service would stay unchanged, with no warning to give.
+      type: bool
+    actions:
+      description: Each service's name and the action the module would report for it.
+      type: dict
+      sample: {web: unchanged}
+    services:
+      description:
+        - Each existing service's C(name), C(image), C(converged) (C(running) of C(desired) tasks) and C(limits).
+      type: list
+      elements: dict
+    error:
+      description: Why the items could not be planned; null when they could.
+      type: str
+    items_digest:
+      description: Identifies the items planned, as RV(containers_plan.items_digest) does.
+      type: str
 info:
   description: The engine's unprocessed C(GET /info) answer.
   returned: when O(raw=true)
@@ -341,7 +396,7 @@ version:
   type: dict
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils import containers, images
+from ansible_collections.dockhand.docker.plugins.module_utils import containers, images, services, swarm_objects
 from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import masked_options, plan_options
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
@@ -360,6 +415,11 @@ def gather(module):
         result['images_plan'] = images.plan_items(client, module.params['plan_images'])
     if module.params['plan_containers'] is not None:
         result['containers_plan'] = containers.plan_items(client, module.params['plan_containers'])
+    for kind in ('secret', 'config'):
+        if module.params['plan_%ss' % kind] is not None:
+            result['%ss_plan' % kind] = swarm_objects.plan_items(client, kind, module.params['plan_%ss' % kind])
+    if module.params['plan_services'] is not None:
+        result['services_plan'] = services.plan_items(client, module.params['plan_services'])
     if module.params['raw']:
         result.update(info=info, version=version)
     return result
@@ -368,11 +428,15 @@ def gather(module):
 def masked_params(params):
     """The options and items the plans are given, with their secrets masked (env values, build args, tokens)."""
     masked = dict(params)
-    for option, masked_item in (('plan_containers', containers.masked_item), ('plan_images', images.masked_item)):
+    for option, masked_item in (('plan_containers', containers.masked_item), ('plan_images', images.masked_item),
+                                ('plan_services', services.masked_item)):
         if isinstance(params.get(option), list):
             masked[option] = [masked_item(item) for item in params[option]]
     if params.get('plan_daemon_config') is not None:
         masked['plan_daemon_config'] = masked_options(params['plan_daemon_config'])
+    for option, kind in (('plan_secrets', 'secrets'), ('plan_configs', 'configs')):
+        if isinstance(params.get(option), list):
+            masked[option] = swarm_objects.masked_params({kind: params[option]})[kind]
     return masked
 
 
@@ -382,7 +446,10 @@ def main():
                                                swarm_info=dict(type='bool', default=False),
                                                plan_daemon_config=dict(type='dict'),
                                                plan_images=dict(type='list', elements='dict'),
-                                               plan_containers=dict(type='list', elements='dict')),
+                                               plan_containers=dict(type='list', elements='dict'),
+                                               plan_secrets=dict(type='list', elements='dict', no_log=False),
+                                               plan_configs=dict(type='list', elements='dict'),
+                                               plan_services=dict(type='list', elements='dict')),
                             supports_check_mode=True)
     module.run(gather)
 

@@ -184,7 +184,9 @@ def rows(context, daemon_json, config_dir):
 
 def engine_state():
     def lines(*args):
-        return subprocess.run(["docker"] + list(args), capture_output=True, text=True, check=True).stdout.split()
+        # Sorted: the engine lists images created in the same second in no fixed order.
+        return sorted(subprocess.run(["docker"] + list(args), capture_output=True, text=True,
+                                     check=True).stdout.splitlines())
     return dict(containers=lines("ps", "-a", "--format", "{{.ID}} {{.Names}} {{.Status}}"),
                 images=lines("images", "-a", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"),
                 networks=lines("network", "ls", "-q"), volumes=lines("volume", "ls", "-q"),

@@ -198,7 +198,7 @@ def test_bad_commands_are_one_line(box, command, fragment):
 
 def test_bad_env_name_is_one_line(box):
     result = run_exec(box, "true", env={"A=B": "x"})[1]
-    assert_one_clear_line(result, "env: 'A=B' is not a valid variable name")
+    assert_one_clear_line(result, "env: 'A=B' is not a variable name")
 
 
 SECRET_ENV = "s3cr3t-value"
@@ -225,7 +225,7 @@ def test_env_and_stdin_are_shown_nowhere_even_at_vvv(box, tmp_path, callback):
     assert "lengths 12 16 mode 1" in output, output[-3000:]
     assert "1 2 3" in output, "the output of the command is not mangled"
     assert "exited with rc 4: failed after reading 16 characters" in output, output[-3000:]
-    assert "env: 'A=B' is not a valid variable name" in output
+    assert "env: 'A=B' is not a variable name" in output
     assert "********" in output  # the invocation shows the names, not the values
     assert SECRET_ENV not in output and SECRET_STDIN not in output
 

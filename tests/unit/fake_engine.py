@@ -14,7 +14,8 @@ WRITES = frozenset((
     'create_container_from_config', 'start', 'stop', 'restart', 'remove_container', 'rename', 'pull',
     'connect_container_to_network', 'post_json', 'build', 'tag', 'push', 'load_image', 'get_image',
     'remove_image', 'update_node', 'remove_node', 'init_swarm', 'join_swarm', 'leave_swarm', 'update_swarm',
-    'unlock_swarm', 'remove_network', 'disconnect_container_from_network',
+    'send_json',
+    'unlock_swarm', 'remove_secret', 'remove_config', 'remove_network', 'disconnect_container_from_network',
 ))
 
 
@@ -25,7 +26,8 @@ class FakeClient(object):
     sdk_version = '7.1.0'
 
     def __init__(self, containers=None, images=None, info=None, version=None, nodes=None, fail=None,
-                 stream_chunks=None, networks=None, services=None):
+                 stream_chunks=None, secrets=None, configs=None, services=None, tasks=None, networks=None,
+                 distribution=None):
         self.containers = copy.deepcopy(containers or {})   # name -> inspect
         self.images = copy.deepcopy(images or {})           # reference or ID -> inspect
         self._info = info or {'NCPU': 2, 'LoggingDriver': 'json-file',
@@ -36,8 +38,12 @@ class FakeClient(object):
         self.stream_chunks = stream_chunks or {}
         self.calls = []
         self._ids = itertools.count(1)
-        self.networks = copy.deepcopy(networks or {})       # name -> GET /networks/<id> answer
-        self.services = copy.deepcopy(services or [])       # GET /services answer
+        # Swarm objects: GET /secrets, /configs, /services and /tasks answers (lists).
+        self.objects = {'secrets': copy.deepcopy(secrets or []), 'configs': copy.deepcopy(configs or [])}
+        self.services = copy.deepcopy(services or [])
+        self.tasks = copy.deepcopy(tasks or [])
+        self.networks = copy.deepcopy(networks or {})          # name -> inspect
+        self.distribution = copy.deepcopy(distribution or {})  # image name -> GET /distribution answer
         self.busy_removals = 0     # how many more times removing a network answers "in use by task"
         self.busy_task = 'x'       # ... naming this task, looked up in network_tasks (ID -> GET /tasks/<id>)
         self.network_tasks = {}
@@ -75,11 +81,37 @@ class FakeClient(object):
             raise self.fail.pop('post_json')
         if path.startswith('/networks/'):
             return self._post_network(path, path_args, copy.deepcopy(body))
-        if path.startswith('/services/'):
-            return self._update_service(path_args, copy.deepcopy(body))
+        if not path.startswith('/containers/'):
+            return self._post_swarm_object(path, path_args, copy.deepcopy(body))
         container = self._by_id(path_args[0])
         container['HostConfig'].update(body)
         return {}
+
+    def read_or_none(self, action, explain, method, *args, **kwargs):
+        return self.call_or_none(action, method, *args, **kwargs)
+
+    def send_json(self, action, method, path, path_args=(), body=None, params=None, headers=None):
+        """Services: create (its tasks run at once, on the first node), update at a version, remove."""
+        self.calls.append(('send_json', method, path) + tuple(path_args) + (body,))
+        if 'send_json' in self.fail:
+            raise self.fail.pop('send_json')
+        if method == 'DELETE':
+            self.services = [s for s in self.services if s['ID'] != path_args[0]]
+            self.tasks = [t for t in self.tasks if t.get('ServiceID') != path_args[0]]
+            return None
+        if path.endswith('/create'):
+            ident = 'svc%d' % next(self._ids)
+            self.services.append({'ID': ident, 'Version': {'Index': 1}, 'Spec': copy.deepcopy(body)})
+            replicas = ((body.get('Mode') or {}).get('Replicated') or {}).get('Replicas', 1)
+            node = self.nodes[0]['ID'] if self.nodes else 'n1'
+            self.tasks.extend({'ID': '%s-t%d' % (ident, slot), 'ServiceID': ident, 'Slot': slot, 'NodeID': node,
+                               'DesiredState': 'running', 'Status': {'State': 'running'},
+                               'Spec': copy.deepcopy(body.get('TaskTemplate'))} for slot in range(1, replicas + 1))
+            return {'ID': ident}
+        return self._post_swarm_object(path, (path_args[0], str(params['version'])), copy.deepcopy(body))
+
+    def _inspect_distribution(self, name, auth_config=None):
+        return copy.deepcopy(self.distribution.get(name))
 
     def stream(self, action, method, consume, *args, **kwargs):
         self.calls.append((method,) + args)
@@ -189,16 +221,98 @@ class FakeClient(object):
     def _remove_node(self, node_id, force=False):
         self.nodes = [node for node in self.nodes if node['ID'] != node_id]
 
+    # ---- swarm secrets, configs and services ----
+
+    def _listed(self, entries, filters):
+        labels = (filters or {}).get('label') or []
+        wanted = dict(label.split('=', 1) for label in labels)
+        return [copy.deepcopy(entry) for entry in entries
+                if all((entry['Spec'].get('Labels') or {}).get(key) == value for key, value in wanted.items())]
+
+    def _secrets(self, filters=None):
+        return self._listed(self.objects['secrets'], filters)
+
+    def _configs(self, filters=None):
+        return self._listed(self.objects['configs'], filters)
+
+    def _services(self, filters=None):
+        return copy.deepcopy(self.services)
+
+    def _inspect_service(self, ident, insert_defaults=None):
+        return copy.deepcopy(next((service for service in self.services if ident in (service['ID'], service[
+            'Spec']['Name'])), None))
+
+    def _tasks(self, filters=None):
+        service, desired = (filters or {}).get('service'), (filters or {}).get('desired-state')
+        found = [copy.deepcopy(task) for task in self.tasks
+                 if service in (None, task.get('ServiceID')) and desired in (None, task.get('DesiredState'))]
+        if (filters or {}).get('_up-to-date') and service:
+            # The engine's own filter: tasks made from the service's current spec.
+            spec = ((self._inspect_service(service) or {}).get('Spec') or {}).get('TaskTemplate') or {}
+            found = [task for task in found if (task.get('Spec') or {}).get('ContainerSpec')
+                     == spec.get('ContainerSpec')]
+        return found
+
+    def _remove_object(self, plural, ident):
+        key = 'SecretID' if plural == 'secrets' else 'ConfigID'
+        users = [service['Spec']['Name'] for service in self.services
+                 for ref in service['Spec']['TaskTemplate']['ContainerSpec'].get(plural.capitalize()) or ()
+                 if ref.get(key) == ident]
+        if users:
+            raise DockerError('%s is in use by the following service: %s (HTTP 400)' % (ident, users[0]),
+                              status_code=400)
+        before = len(self.objects[plural])
+        self.objects[plural] = [entry for entry in self.objects[plural] if entry['ID'] != ident]
+        if len(self.objects[plural]) == before:
+            raise DockerError('%s not found (HTTP 404)' % ident, status_code=404)
+
+    def _remove_secret(self, ident):
+        self._remove_object('secrets', ident)
+
+    def _remove_config(self, ident):
+        self._remove_object('configs', ident)
+
+    def _post_swarm_object(self, path, path_args, body):
+        plural = path.split('/')[1]
+        if path.endswith('/create'):
+            if any(entry['Spec']['Name'] == body['Name'] for entry in self.objects[plural]):
+                raise DockerError('%s already exists (HTTP 409)' % body['Name'], status_code=409)
+            ident = 'obj%d' % next(self._ids)
+            body.pop('Data', None)  # the engine never returns a secret's data
+            self.objects[plural].append({'ID': ident, 'Version': {'Index': 1}, 'CreatedAt': 'now', 'Spec': body})
+            return {'ID': ident}
+        ident, version = path_args
+        entries = self.services if plural == 'services' else self.objects[plural]
+        entry = next((entry for entry in entries if entry['ID'] == ident), None)
+        if entry is None:
+            raise DockerError('%s not found (HTTP 404)' % ident, status_code=404)
+        if str(entry['Version']['Index']) != version:
+            raise DockerError('update out of sequence (HTTP 500)', status_code=500)
+        entry['Version']['Index'] += 1
+        if plural == 'services':
+            # A rollout that is over at once: the running tasks have the new task spec.
+            entry['PreviousSpec'], entry['Spec'] = entry['Spec'], body
+            entry['UpdateStatus'] = {'State': 'completed'}
+            for task in self.tasks:
+                if task.get('ServiceID') == ident and task.get('DesiredState') == 'running':
+                    task['Spec'] = copy.deepcopy(body.get('TaskTemplate'))
+            return {'Warnings': None}
+        entry['Spec']['Labels'] = body['Labels']
+        return None
+
     # ---- networks (and the services that name them) ----
 
     def _network(self, ident):
-        """Like the engine: a full ID, then a name, then the start of an ID."""
-        for matches in (lambda net: net['Id'] == ident, lambda net: net['Name'] == ident,
-                        lambda net: net['Id'].startswith(ident)):
-            found = [net for net in self.networks.values() if matches(net)]
+        """Like the engine: a full ID, then a name (the key), then the start of an ID."""
+        for matches in (lambda name, net: net.get('Id') == ident, lambda name, net: name == ident,
+                        lambda name, net: (net.get('Id') or '').startswith(ident)):
+            found = [net for name, net in self.networks.items() if matches(name, net)]
             if found:
                 return found[0]
         return None
+
+    def _network_name(self, network):
+        return next(name for name, net in self.networks.items() if net is network)
 
     def _inspect_network(self, ident, verbose=None, scope=None):
         return copy.deepcopy(self._network(ident))
@@ -223,7 +337,7 @@ class FakeClient(object):
         if network.get('Scope') != 'swarm' and network.get('Containers'):
             raise DockerError('error while removing network: network %s id %s has active endpoints (HTTP 403)'
                               % (network['Name'], network['Id']), status_code=403)
-        del self.networks[network['Name']]
+        del self.networks[self._network_name(network)]
 
     def _disconnect_container_from_network(self, container, net_id, force=False):
         network, found = self._network(net_id), self._by_id(container)
@@ -263,23 +377,5 @@ class FakeClient(object):
             'Labels': dict(body.get('Labels') or {}), 'Containers': {}}
         return {'Id': network_id, 'Warning': ''}
 
-    def _services(self, filters=None):
-        return copy.deepcopy(self.services)
-
     def _inspect_task(self, ident):
         return copy.deepcopy(self.network_tasks.get(ident))
-
-    def _inspect_service(self, ident, insert_defaults=None):
-        return copy.deepcopy(next((service for service in self.services
-                                   if ident in (service['ID'], service['Spec']['Name'])), None))
-
-    def _update_service(self, path_args, spec):
-        ident, version = path_args
-        service = next((service for service in self.services if service['ID'] == ident), None)
-        if service is None:
-            raise DockerError('service %s not found (HTTP 404)' % ident, status_code=404)
-        if str(service['Version']['Index']) != version:
-            raise DockerError('update out of sequence (HTTP 500)', status_code=500)
-        service['Version']['Index'] += 1
-        service['PreviousSpec'], service['Spec'] = service['Spec'], spec
-        return {'Warnings': None}

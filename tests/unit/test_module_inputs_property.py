@@ -14,7 +14,14 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dockhand.docker.plugins.module_utils import containers, frame, images, swarm_nodes
+from ansible_collections.dockhand.docker.plugins.module_utils import (
+    containers,
+    frame,
+    images,
+    rollout,
+    services,
+    swarm_nodes,
+)
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockhandError, InvalidValue
 from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import load
 from ansible_collections.dockhand.docker.tests.unit.fake_engine import FakeClient
@@ -217,6 +224,25 @@ def test_swarm_node_module_inputs(parts, check_mode, force):
     client = FakeClient(info=load("engine-20.10", "info-leader"), nodes=load("engine-20.10", "nodes"))
     resource = swarm_nodes.SwarmNodes(client, check_mode, diff=True, force=force)
     count("swarm_node", outcome(lambda: frame.converge(resource, params), client))
+
+
+@settings(max_examples=2000, **SETTINGS)
+@given(parts=top_level(services.FORM), check_mode=st.booleans())
+def test_service_module_inputs(parts, check_mode, monkeypatch):
+    params = validated(services.FORM, parts)
+    if params is None:
+        return count("service", "refused by the argument spec")
+    monkeypatch.setattr(services, "registry_credentials", lambda registry: None)
+    monkeypatch.setattr(rollout, "POLL_SECONDS", 0)
+    monkeypatch.setattr(rollout, "DEFAULT_MONITOR", 0)
+    client = FakeClient(info=load("engine-20.10", "info-leader"), nodes=load("engine-20.10", "nodes"),
+                        networks={"net1": {"Id": "n1", "Scope": "swarm"}},
+                        distribution={IMAGE: {"Descriptor": {"digest": "sha256:" + "e" * 64}}},
+                        services=[load("engine-26.1", "svc-full")])
+    params["wait_timeout"] = 0  # a rollout the stand-in cannot finish fails at once
+    resource = services.Services(client, check_mode, diff=True, parallel=1)
+    count("service", outcome(lambda: frame.converge(resource, params), client))
+    services.masked_params(params)
 
 
 @settings(max_examples=1500, **SETTINGS)
