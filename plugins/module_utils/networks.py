@@ -72,13 +72,17 @@ def _shown(value):
 
 
 def string_pairs(option):
-    """container_options.string_pairs, refusing first the integers Python cannot turn into text (more than
-    4,300 digits), on which it would raise ValueError."""
+    """container_options.string_pairs, refusing first what it would put into its message as it is (a name
+    with control characters, or of thousands of characters) or could not turn into text at all (a number
+    of more than 4,300 digits)."""
     parse = _string_pairs(option)
 
     def checked(value, ctx=None):
-        for pair in (value.items() if isinstance(value, dict) else ()):
-            for part in pair:
+        for key, item in (value.items() if isinstance(value, dict) else ()):
+            if isinstance(key, str) and (not key.isprintable() or len(key) > NAME_MAX):
+                raise InvalidValue('%s: %s is not a name; names are printable, at most %d characters'
+                                   % (option, _shown(key), NAME_MAX))
+            for part in (key, item):
                 if isinstance(part, int) and not isinstance(part, bool) and abs(part) >= 10 ** 1000:
                     raise InvalidValue('%s: a number of more than 1,000 digits is no name or value; give a string'
                                        % option)

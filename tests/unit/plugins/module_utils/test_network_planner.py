@@ -371,6 +371,8 @@ BAD_INPUT = [
     ({"name": "n", "ipam": {"config": ["10.0.0.0/24"]}}, "ipam.config[0]: '10.0.0.0/24' must be a dictionary"),
     ({"name": "n", "ipam": {"config": [{"subnet": 10}]}}, "ipam.config[0].subnet: 10 is not a subnet"),
     ({"name": "n", "labels": {"a": 10 ** 5000}}, "labels: a number of more than 1,000 digits"),
+    ({"name": "n", "driver_options": {"x" * 3000: []}}, "driver_options: 'xxxxx"),
+    ({"name": "n", "labels": {"a\rb": "1"}}, "labels: 'a\\rb' is not a name; names are printable"),
     ({"name": "n", "scope": "global"}, "scope"),
     ({"name": "n", "labelz": {}}, "unknown option(s) labelz"),
 ]
