@@ -758,13 +758,40 @@ class Networks(Resource):
         return wanted
 
     def read(self, wanted):
-        current = self.client.call_or_none('inspect network %s' % wanted.name, 'inspect_network', wanted.name)
+        current = self.inspect(wanted.name)
         if current is not None and current.get('Name') != wanted.name:
             current = None  # the engine matched the name as the start of another network's ID
         users = None
         if current is not None and (wanted.state == 'absent' or differences(wanted, current)):
             users = self.users(current)
         return current, users
+
+    def inspect(self, name):
+        """The network called ``name`` (None when there is none).
+
+        Just after a swarm network was recreated, a node that ran tasks on the old one keeps its copy of
+        it for a while (seen for 5 to 30 s), and the engine calls the name ambiguous: wait, up to
+        wait_timeout, until only the new one is left. Two networks of one name in different scopes
+        (a local one and a swarm one) stay so: that fails at once.
+        """
+        deadline = time.time() + self.wait_timeout
+        while True:
+            try:
+                return self.client.call_or_none('inspect network %s' % name, 'inspect_network', name)
+            except DockerError as exc:
+                if 'ambiguous' not in exc.msg:
+                    raise
+            same = [network for network in self.client.call('list the networks', 'networks', names=[name])
+                    if network.get('Name') == name]
+            if set(network.get('Scope') for network in same) != {'swarm'}:
+                raise DockerError('there are %d networks called %s (%s); a task names a network by its name: remove '
+                                  'the one that is not wanted' % (len(same), name, ', '.join(sorted(
+                                      '%s %s' % (network.get('Scope'), network.get('Id')) for network in same))))
+            if time.time() > deadline:
+                raise DockerError('network %s is still ambiguous after %d s: %d swarm networks have that name here '
+                                  '(an old one not yet cleaned up on this node?)' % (name, self.wait_timeout,
+                                                                                     len(same)))
+            self._sleep(1)
 
     def users(self, network):
         """This engine's containers on ``network`` and the swarm services whose spec names it."""

@@ -317,6 +317,9 @@ class FakeClient(object):
     def _inspect_network(self, ident, verbose=None, scope=None):
         return copy.deepcopy(self._network(ident))
 
+    def _networks(self, names=None, ids=None, filters=None):
+        return [copy.deepcopy(net) for name, net in self.networks.items() if not names or name in names]
+
     def _network_users(self, network):
         return [service['Spec']['Name'] for service in self.services
                 for entry in (service['Spec'].get('TaskTemplate') or {}).get('Networks') or ()

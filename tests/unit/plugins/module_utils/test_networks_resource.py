@@ -236,3 +236,30 @@ def test_an_engine_error_on_one_item_keeps_the_others_results(engine):
     results = run(client, networks=[{"name": "a"}, {"name": "b"}])
     assert [(result["name"], result["action"]) for result in results] == [("a", "failed"), ("b", "created")]
     assert results[0]["msg"].endswith("boom (HTTP 500)")
+
+
+AMBIGUOUS = DockerError("Docker engine at unix:///var/run/docker.sock failed to inspect network rec-overlay: 2 matches "
+                        "found based on name: network rec-overlay is ambiguous (HTTP 400)", status_code=400)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_stale_copy_of_a_recreated_swarm_network_is_waited_out(engine):
+    client = engine_with(engine, "network-overlay")
+    client.fail["inspect_network"] = AMBIGUOUS
+    sleeps = []
+    [result] = run(client, sleeps=sleeps, name="rec-overlay", driver="overlay")
+    assert result["action"] == "unchanged" and sleeps == [1]
+    assert client.methods().count("inspect_network") == 2 and "networks" in client.methods()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_local_and_a_swarm_network_of_one_name_fail_at_once(engine):
+    client = engine_with(engine, "network-overlay")
+    local = dict(load(engine, "network-bridge"), Name="rec-overlay")
+    client._networks = lambda names=None, ids=None, filters=None: [load(engine, "network-overlay"), local]
+    client.fail["inspect_network"] = AMBIGUOUS
+    with pytest.raises(DockerError) as failed:
+        run(client, name="rec-overlay", driver="overlay", labels={"a": "b"})
+    assert failed.value.msg.startswith("there are 2 networks called rec-overlay (local %s, swarm " % local["Id"])
+    assert client.writes == []
+
