@@ -111,8 +111,16 @@ options:
     description:
       - Seconds to wait, after a service lost the network, until its old tasks let it go and the
         network can be removed.
+      - Also how long a name is waited for that the engine calls ambiguous because a node still
+        has its copy of a swarm network that was just recreated (seen for 5 to 30 seconds).
     type: int
     default: 120
+notes:
+  - On a swarm manager, the containers of other nodes attached to an attachable overlay network are
+    not seen before the network is removed; the swarm then refuses the removal naming the container's
+    attachment, and the task fails at once naming the container and its node, with what it had
+    detached put back. Disconnect such containers on their nodes first.
+  - A network is found by its name. A local and a swarm network of the same name fail the task, naming both.
 attributes:
   check_mode:
     description: Reports what would be done to every network, and what would be detached, and changes nothing.
