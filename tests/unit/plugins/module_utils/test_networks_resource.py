@@ -262,4 +262,3 @@ def test_a_local_and_a_swarm_network_of_one_name_fail_at_once(engine):
         run(client, name="rec-overlay", driver="overlay", labels={"a": "b"})
     assert failed.value.msg.startswith("there are 2 networks called rec-overlay (local %s, swarm " % local["Id"])
     assert client.writes == []
-
