@@ -13,6 +13,10 @@ With the argument ``swarm-objects`` it records only the swarm's secrets, configs
 tasks (made by dockhand.docker.secret / config and the docker CLI, from throwaway test data), in a
 swarm formed as for the node fixtures, and leaves every other file as it is.
 
+With the argument ``networks`` it records only networks (made by dockhand.docker.network on a
+single-manager swarm of each version, so that each engine fills in an overlay's defaults itself),
+the containers and a service using them, and leaves every other file as it is.
+
 tests/unit/fixtures/README.md says what each file is.
 """
 
@@ -442,6 +446,84 @@ def record_services(inventory, addresses):
     log("recorded %d services made by the service module" % len(SERVICES))
 
 
+# ---------------------------------------------------------------- networks
+
+# Networks of the fixtures, made by dockhand.docker.network: fixture name -> item.
+NETWORK_ITEMS = {
+    "network-bridge": {"name": "rec-bridge"},
+    "network-bridge-ipam": {
+        "name": "rec-bridge-ipam", "internal": True, "attachable": True, "labels": {"team": "x"},
+        "driver_options": {"com.docker.network.driver.mtu": "1400"},
+        "ipam": {"driver": "default", "options": {"foo": "bar"}, "config": [
+            {"subnet": "10.70.0.0/24", "gateway": "10.70.0.1", "ip_range": "10.70.0.128/25",
+             "aux_addresses": {"host1": "10.70.0.5"}}]}},
+    "network-bridge-ipv6": {"name": "rec-bridge-ipv6", "enable_ipv6": True,
+                            "ipam": {"config": [{"subnet": "fd00:70::/64"}]}},
+    "network-overlay": {"name": "rec-overlay", "driver": "overlay"},
+    "network-overlay-full": {
+        "name": "rec-overlay-full", "driver": "overlay", "attachable": True, "encrypted": True, "labels": {"a": "b"},
+        "ipam": {"config": [{"subnet": "10.80.0.0/24", "gateway": "10.80.0.1"}]}},
+}
+# Containers on them, made by dockhand.docker.container: fixture name -> (name, networks).
+NETWORK_USERS = {
+    "network-user-fixed": ("rec-net-fixed", [{"name": "rec-bridge-ipam", "aliases": ["web"],
+                                              "ipv4_address": "10.70.0.200"}]),
+    "network-user-alias": ("rec-net-alias", [{"name": "rec-bridge-ipam", "aliases": ["api", "api2"]}]),
+    "network-overlay-user": ("rec-net-overlay-user", [{"name": "rec-overlay-full", "aliases": ["ov"]}]),
+}
+NETWORK_SERVICE = ["--detach", "--no-resolve-image", "--endpoint-mode", "dnsrr", "--replicas", "1",
+                   "--name", "rec-net-svc", "--network", "name=rec-overlay,alias=sa", IMAGE, "sleep", "3600"]
+
+
+def network_tasks():
+    return [{"name": "networks", "dockhand.docker.network": {"networks": list(NETWORK_ITEMS.values())}}]
+
+
+def run_network_tasks(inventory, tasks, expected, key):
+    nodes = list(RECORDED.values())
+    run = run_playbook(tasks, hosts=":".join(nodes), inventory=inventory)
+    if run.returncode != 0:
+        raise lab.LabError("the modules failed: %s" % run.failed_messages())
+    for node in nodes:
+        actions = {entry["name"]: entry["action"] for entry in run.result(node, task=0)[key]}
+        if set(actions.values()) != {expected}:
+            raise lab.LabError("%s: expected every item %s, got %s" % (node, expected, actions))
+
+
+def record_networks(inventory, addresses):
+    """Networks made by the module (again: all unchanged), recorded; containers on them made by the container
+    module and a service (dnsrr: the lab has no IPVS) on an overlay, recorded with the networks in use."""
+    for node in RECORDED.values():
+        node_docker(node, "swarm", "init", "--advertise-addr", addresses[node])
+    run_network_tasks(inventory, network_tasks(), "created", "networks")
+    run_network_tasks(inventory, network_tasks(), "unchanged", "networks")
+    for version, node in RECORDED.items():
+        for name, item in NETWORK_ITEMS.items():
+            save(version, name, engine(node, "/networks/%s" % item["name"]))
+        save(version, "network-ingress", engine(node, "/networks/ingress"))
+        save(version, "network-predefined-bridge", engine(node, "/networks/bridge"))
+    log("recorded the networks as made")
+
+    items = [dict(BASE, name=name, networks=networks) for name, networks in NETWORK_USERS.values()]
+    run_network_tasks(inventory, [{"name": "users", "dockhand.docker.container": dict(BASE, containers=items)}],
+                      "created", "containers")
+    for node in RECORDED.values():
+        node_docker(node, "service", "create", *NETWORK_SERVICE)
+    for version, node in RECORDED.items():
+        wait_for("rec-net-svc running on %s" % node, lambda node=node: node_docker(
+            node, "service", "ls", "--filter", "name=rec-net-svc", "--format", "{{.Replicas}}") == "1/1")
+        task = wait_for("the task's container on %s" % node, lambda node=node: node_docker(
+            node, "ps", "-q", "--no-trunc", "--filter", "label=com.docker.swarm.service.name=rec-net-svc"))
+        for name, (container, _networks) in NETWORK_USERS.items():
+            save(version, name, engine(node, "/containers/%s/json" % container))
+        save(version, "network-task-user", engine(node, "/containers/%s/json" % task))
+        save(version, "network-bridge-used", engine(node, "/networks/rec-bridge-ipam"))
+        save(version, "network-overlay-used", engine(node, "/networks/rec-overlay-full"))
+        save(version, "network-overlay-service", engine(node, "/networks/rec-overlay"))
+        save(version, "services-network", engine(node, "/services"))
+    log("recorded the networks in use, their containers and the service")
+
+
 def check_token_digests():
     """The join tokens' CA digest is the digest of the recorded trust root (the swarm module relies on it)."""
     sys.path.insert(0, str(REPO_ROOT / ".build" / "collections"))
@@ -466,6 +548,7 @@ def link_collection():
 def main():
     objects_only = sys.argv[1:] == ["swarm-objects"]
     services_only = sys.argv[1:] == ["services"]
+    networks_only = sys.argv[1:] == ["networks"]
     link_collection()
     try:
         info = lab.lab_up(5, trixie=2, sysv=1)
@@ -477,6 +560,8 @@ def main():
             record_swarm_objects(info, addresses)
         elif services_only:
             record_services(info, addresses)
+        elif networks_only:
+            record_networks(info, addresses)
         else:
             make_containers(info)
             record_engines()

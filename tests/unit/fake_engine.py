@@ -15,7 +15,7 @@ WRITES = frozenset((
     'connect_container_to_network', 'post_json', 'build', 'tag', 'push', 'load_image', 'get_image',
     'remove_image', 'update_node', 'remove_node', 'init_swarm', 'join_swarm', 'leave_swarm', 'update_swarm',
     'send_json',
-    'unlock_swarm', 'remove_secret', 'remove_config',
+    'unlock_swarm', 'remove_secret', 'remove_config', 'remove_network', 'disconnect_container_from_network',
 ))
 
 
@@ -44,6 +44,9 @@ class FakeClient(object):
         self.tasks = copy.deepcopy(tasks or [])
         self.networks = copy.deepcopy(networks or {})          # name -> inspect
         self.distribution = copy.deepcopy(distribution or {})  # image name -> GET /distribution answer
+        self.busy_removals = 0     # how many more times removing a network answers "in use by task"
+        self.busy_task = 'x'       # ... naming this task, looked up in network_tasks (ID -> GET /tasks/<id>)
+        self.network_tasks = {}
 
     # ---- what modules call ----
 
@@ -76,6 +79,8 @@ class FakeClient(object):
         self.calls.append(('post_json', path) + tuple(path_args) + (body,))
         if 'post_json' in self.fail:
             raise self.fail.pop('post_json')
+        if path.startswith('/networks/'):
+            return self._post_network(path, path_args, copy.deepcopy(body))
         if not path.startswith('/containers/'):
             return self._post_swarm_object(path, path_args, copy.deepcopy(body))
         container = self._by_id(path_args[0])
@@ -104,9 +109,6 @@ class FakeClient(object):
                                'Spec': copy.deepcopy(body.get('TaskTemplate'))} for slot in range(1, replicas + 1))
             return {'ID': ident}
         return self._post_swarm_object(path, (path_args[0], str(params['version'])), copy.deepcopy(body))
-
-    def _inspect_network(self, name):
-        return copy.deepcopy(self.networks.get(name))
 
     def _inspect_distribution(self, name, auth_config=None):
         return copy.deepcopy(self.distribution.get(name))
@@ -176,6 +178,11 @@ class FakeClient(object):
         raise DockerError('no such container %s' % ident)
 
     def _connect_container_to_network(self, ident, network, **kwargs):
+        if self._network(network) is not None:  # a network a test gave (see networks below)
+            addresses = (('IPv4Address', 'ipv4_address'), ('IPv6Address', 'ipv6_address'))
+            ipam = dict((key, kwargs[arg]) for key, arg in addresses if kwargs.get(arg))
+            endpoint = dict(Aliases=kwargs.get('aliases'), IPAMConfig=ipam or None)
+            self._post_network('/networks/{0}/connect', [network], {'Container': ident, 'EndpointConfig': endpoint})
         return None
 
     # ---- images ----
@@ -292,3 +299,86 @@ class FakeClient(object):
             return {'Warnings': None}
         entry['Spec']['Labels'] = body['Labels']
         return None
+
+    # ---- networks (and the services that name them) ----
+
+    def _network(self, ident):
+        """Like the engine: a full ID, then a name (the key), then the start of an ID."""
+        for matches in (lambda name, net: net.get('Id') == ident, lambda name, net: name == ident,
+                        lambda name, net: (net.get('Id') or '').startswith(ident)):
+            found = [net for name, net in self.networks.items() if matches(name, net)]
+            if found:
+                return found[0]
+        return None
+
+    def _network_name(self, network):
+        return next(name for name, net in self.networks.items() if net is network)
+
+    def _inspect_network(self, ident, verbose=None, scope=None):
+        return copy.deepcopy(self._network(ident))
+
+    def _networks(self, names=None, ids=None, filters=None):
+        return [copy.deepcopy(net) for name, net in self.networks.items() if not names or name in names]
+
+    def _network_users(self, network):
+        return [service['Spec']['Name'] for service in self.services
+                for entry in (service['Spec'].get('TaskTemplate') or {}).get('Networks') or ()
+                if entry.get('Target') in (network['Id'], network['Name'])]
+
+    def _remove_network(self, ident):
+        network = self._network(ident)
+        if network is None:
+            raise DockerError('network %s not found (HTTP 404)' % ident, status_code=404)
+        users = self._network_users(network)
+        if users:
+            raise DockerError('rpc error: code = FailedPrecondition desc = network %s is in use by service %s '
+                              '(HTTP 400)' % (network['Id'], users[0]), status_code=400)
+        if self.busy_removals:
+            self.busy_removals -= 1
+            raise DockerError('rpc error: code = FailedPrecondition desc = network %s is in use by task %s (HTTP 400)'
+                              % (network['Id'], self.busy_task), status_code=400)
+        if network.get('Scope') != 'swarm' and network.get('Containers'):
+            raise DockerError('error while removing network: network %s id %s has active endpoints (HTTP 403)'
+                              % (network['Name'], network['Id']), status_code=403)
+        del self.networks[self._network_name(network)]
+
+    def _disconnect_container_from_network(self, container, net_id, force=False):
+        network, found = self._network(net_id), self._by_id(container)
+        network['Containers'].pop(found['Id'], None)
+        found['NetworkSettings']['Networks'].pop(network['Name'], None)
+
+    def _post_network(self, path, path_args, body):
+        if path == '/networks/create':
+            return self._create_network(body)
+        network = self._network(path_args[0])
+        container = self._by_id(body['Container'])
+        endpoint = dict(body.get('EndpointConfig') or {})
+        endpoint['Aliases'] = list(endpoint.get('Aliases') or []) + [container['Id'][:12]]
+        endpoint['NetworkID'] = network['Id']
+        container.setdefault('NetworkSettings', {}).setdefault('Networks', {})[network['Name']] = endpoint
+        network.setdefault('Containers', {})[container['Id']] = {'Name': container['Name'].lstrip('/')}
+        return None
+
+    def _create_network(self, body):
+        if body['Name'] in self.networks:
+            raise DockerError('network with name %s already exists (HTTP 409)' % body['Name'], status_code=409)
+        number = next(self._ids)
+        driver = body.get('Driver') or 'bridge'
+        ipam = dict(body.get('IPAM') or {})
+        ipam.setdefault('Driver', 'default')
+        if not ipam.get('Config'):  # the engine picks a subnet
+            ipam['Config'] = [{'Subnet': '10.0.%d.0/24' % number, 'Gateway': '10.0.%d.1' % number}]
+        options = dict(body.get('Options') or {})
+        if driver == 'overlay':
+            options['com.docker.network.driver.overlay.vxlanid_list'] = str(4096 + number)
+        network_id = ('%064x' % number)
+        self.networks[body['Name']] = {
+            'Name': body['Name'], 'Id': network_id, 'Driver': driver,
+            'Scope': body.get('Scope') or ('swarm' if driver == 'overlay' else 'local'),
+            'Attachable': bool(body.get('Attachable')), 'Internal': bool(body.get('Internal')),
+            'EnableIPv6': bool(body.get('EnableIPv6')), 'Ingress': False, 'IPAM': ipam, 'Options': options,
+            'Labels': dict(body.get('Labels') or {}), 'Containers': {}}
+        return {'Id': network_id, 'Warning': ''}
+
+    def _inspect_task(self, ident):
+        return copy.deepcopy(self.network_tasks.get(ident))
