@@ -404,7 +404,8 @@ SERVICES = {
     "svc-full": {
         "replicas": 2, "limits": {"memory": "64m", "cpus": "0.25", "pids": 100},
         "reservations": {"memory": "16m", "cpus": "0.1"}, "env": {"A": "1", "SECRET_TOKEN": "fake-secret"},
-        "labels": {"team": "rec"}, "container_labels": {"role": "web"}, "hostname": "web-{% raw %}{{.Task.Slot}}{% endraw %}",
+        "labels": {"team": "rec"}, "container_labels": {"role": "web"},
+        "hostname": "web-{% raw %}{{.Task.Slot}}{% endraw %}",
         "user": "0", "workdir": "/tmp", "mounts": [{"type": "tmpfs", "target": "/scratch"},
                                                    {"type": "volume", "source": "rec-data", "target": "/data"}],
         "networks": [{"name": SERVICE_NETWORK, "aliases": ["web"]}],

@@ -12,6 +12,7 @@ import reprlib
 from fractions import Fraction
 
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue  # noqa: F401 (re-exported: the parsers raise it)
+from ansible_collections.dockhand.docker.plugins.module_utils.secrets import mask_url_credentials
 
 # The Docker API stores sizes and NanoCpus as signed 64-bit integers.
 INT64_MAX = 2 ** 63 - 1
@@ -63,10 +64,12 @@ class _ShortRepr(reprlib.Repr):
 
 
 def short_repr(value):
-    """repr() for error messages: long strings, huge numbers and big containers cut short; it never raises."""
+    """repr() for error messages: long strings, huge numbers and big containers cut short, the password of
+    a URL masked (a wrong value in the wrong option can still hold one); it never raises."""
     if isinstance(value, bool) or value is None:
         return repr(value)
-    text = _ShortRepr().repr(value)
+    # Masked before and after the cut: a string cut inside its password no longer looks like a URL.
+    text = mask_url_credentials(_ShortRepr().repr(mask_url_credentials(value)))
     if len(text) > 2 * _SHOWN_MAX:
         text = text[:_SHOWN_MAX] + '...'
     return text

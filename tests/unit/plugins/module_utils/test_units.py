@@ -481,3 +481,13 @@ def test_long_values_are_cut_short_in_messages():
     assert str(err.value).startswith("memory: 'xxxx")
     assert '... (100000 characters) is not a size' in str(err.value)
     assert len(str(err.value)) < 400
+
+
+@pytest.mark.parametrize("value", [
+    "http://u:S3cr3t@proxy:3128",
+    ["http://u:S3cr3t@proxy:3128"],
+    {"k": "tcp://user:S3cr3t@host:1"},
+    "https://u:S3cr3t@" + "h" * 500,
+])
+def test_short_repr_masks_the_password_of_a_url_given_in_the_wrong_place(value):
+    assert "S3cr3t" not in short_repr(value)
