@@ -35,6 +35,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.frame import (
     Plan,
     Resource,
     check_keys,
+    preflight_plan,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.units import short_repr
 
@@ -945,3 +946,11 @@ def _reattached_note(back):
     if back['failed']:
         note += '; reattaching failed for %s' % '; '.join(back['failed'])
     return note
+
+
+def plan_items(client, items):
+    """What the network module would do with these items, in check mode (engine_info's plan_networks):
+    ``actions`` has each network's name and action."""
+    def summary(results):
+        return dict(actions=dict((result['name'], result['action']) for result in results))
+    return preflight_plan(Networks(client, check_mode=True), items, summary)

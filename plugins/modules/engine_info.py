@@ -66,6 +66,12 @@ options:
       - Bad items are not an error here; RV(containers_plan.error) says what is wrong.
     type: list
     elements: dict
+  plan_networks:
+    description:
+      - Also tell what M(dockhand.docker.network) would do with these items as its
+        O(dockhand.docker.network#module:networks), as RV(networks_plan); nothing is created.
+    type: list
+    elements: dict
   plan_secrets:
     description:
       - Also tell what M(dockhand.docker.secret) would do with these items as its
@@ -354,6 +360,12 @@ containers_plan:
           of their compact, key-sorted JSON, as
           C(items | to_json(sort_keys=true, separators=[',', ':']) | hash('sha256')) gives on the controller.
       type: str
+networks_plan:
+  description:
+    - What M(dockhand.docker.network) would do with O(plan_networks) - C(in_sync), C(actions) (each network's
+      name and action), C(error), C(items_digest).
+  returned: when O(plan_networks) is given
+  type: dict
 secrets_plan:
   description:
     - What M(dockhand.docker.secret) would do with O(plan_secrets) - C(in_sync), C(actions), C(error), C(items_digest).
@@ -396,7 +408,13 @@ version:
   type: dict
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils import containers, images, services, swarm_objects
+from ansible_collections.dockhand.docker.plugins.module_utils import (
+    containers,
+    images,
+    networks,
+    services,
+    swarm_objects,
+)
 from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import masked_options, plan_options
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
@@ -415,6 +433,8 @@ def gather(module):
         result['images_plan'] = images.plan_items(client, module.params['plan_images'])
     if module.params['plan_containers'] is not None:
         result['containers_plan'] = containers.plan_items(client, module.params['plan_containers'])
+    if module.params['plan_networks'] is not None:
+        result['networks_plan'] = networks.plan_items(client, module.params['plan_networks'])
     for kind in ('secret', 'config'):
         if module.params['plan_%ss' % kind] is not None:
             result['%ss_plan' % kind] = swarm_objects.plan_items(client, kind, module.params['plan_%ss' % kind])
@@ -447,6 +467,7 @@ def main():
                                                plan_daemon_config=dict(type='dict'),
                                                plan_images=dict(type='list', elements='dict'),
                                                plan_containers=dict(type='list', elements='dict'),
+                                               plan_networks=dict(type='list', elements='dict'),
                                                plan_secrets=dict(type='list', elements='dict', no_log=False),
                                                plan_configs=dict(type='list', elements='dict'),
                                                plan_services=dict(type='list', elements='dict')),

@@ -262,3 +262,14 @@ def test_a_local_and_a_swarm_network_of_one_name_fail_at_once(engine):
         run(client, name="rec-overlay", driver="overlay", labels={"a": "b"})
     assert failed.value.msg.startswith("there are 2 networks called rec-overlay (local %s, swarm " % local["Id"])
     assert client.writes == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_preflight_plan_tells_each_action_and_writes_nothing(engine):
+    from ansible_collections.dockhand.docker.plugins.module_utils.networks import plan_items
+    client = engine_with(engine, "network-bridge")
+    plan = plan_items(client, [dict(name="rec-bridge"), dict(name="fresh")])
+    assert plan["actions"]["fresh"] == "created" and plan["in_sync"] is False and plan["error"] is None
+    assert plan["items_digest"] and client.writes == []
+    bad = plan_items(client, [dict(name="x", driver="overlay", ipam={"config": [{"subnet": "nonsense"}]})])
+    assert bad["in_sync"] is False and bad["error"] and "\n" not in bad["error"] and client.writes == []
