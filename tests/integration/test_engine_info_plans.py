@@ -68,6 +68,36 @@ def test_daemon_config_plan_reports_bad_options_without_failing(tmp_path, option
     assert plan["in_sync"] is False and fragment in plan["error"], plan
 
 
+
+# ---- networks ----
+
+@pytest.fixture
+def network_name():
+    name = "dockhand-test-plan-%s" % uuid.uuid4().hex[:8]
+    yield name
+    subprocess.run(["docker", "network", "rm", name], capture_output=True, check=False)
+
+
+def test_networks_plan_matches_the_network_module(network_name):
+    items = [{"name": network_name, "labels": {"stage": "plan"},
+              "ipam": {"config": [{"subnet": "10.231.7.0/24", "gateway": "10.231.7.1"}]}}]
+    read, digest = plan_then("plan_networks", items)
+    assert read["networks_plan"] == {"in_sync": False, "actions": {network_name: "created"}, "error": None,
+                                     "items_digest": digest}
+    assert docker("network", "ls", "-q", "--filter", "name=^%s$" % network_name) == ""
+
+    create = {"name": "create", "dockhand.docker.network": {"networks": items}}
+    plan = plan_then("plan_networks", items, apply=create)[0]["networks_plan"]
+    assert plan["in_sync"] is True and plan["actions"] == {network_name: "unchanged"}
+
+    plan = plan_then("plan_networks", [dict(items[0], labels={"stage": "moved"})])[0]["networks_plan"]
+    assert plan["in_sync"] is False and plan["actions"] == {network_name: "recreated"}
+    assert docker("network", "inspect", "-f", "{{json .Labels}}", network_name) == '{"stage":"plan"}'
+
+    plan = plan_then("plan_networks", [dict(items[0], ipam={"config": [{"subnet": "nonsense"}]})])[0]
+    assert plan["networks_plan"]["in_sync"] is False and "subnet" in plan["networks_plan"]["error"]
+
+
 # ---- containers ----
 
 @pytest.fixture
