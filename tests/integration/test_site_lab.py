@@ -80,6 +80,14 @@ def test_first_run_provisions_every_stage(site_lab):
         limits = json.loads(node_docker(worker, "inspect", "--format", "{{json .HostConfig}}", "demo-web"))
         assert limits["Memory"] == 64 * 1024 * 1024 and limits["NanoCpus"] == 250000000
     assert sorted(node["Hostname"] for node in node_list(NODE1)) == NODES
+    # The services stage: the demo service runs its 2 tasks with their limits, on the tier=app workers,
+    # its image pinned to the registry's digest.
+    assert "service demo-svc created: 2/2 tasks, image 127.0.0.1:5000/dockhand/demo-app:1.0@%s" % digest in text
+    spec = json.loads(node_docker(NODE1, "service", "inspect", "--format", "{{json .Spec.TaskTemplate}}", "demo-svc"))
+    assert spec["Resources"]["Limits"] == {"MemoryBytes": 64 * 1024 * 1024, "NanoCPUs": 250000000}
+    running = node_docker(NODE1, "service", "ps", "--filter", "desired-state=running", "--format",
+                          "{{.Node}} {{.CurrentState}}", "demo-svc").splitlines()
+    assert len(running) == 2 and all(line.split()[0] in WORKERS and "Running" in line for line in running), running
 
 
 def remote_runs(run):
@@ -100,6 +108,8 @@ def test_second_run_changes_nothing(site_lab):
     assert any(line.startswith("image 127.0.0.1:5000/dockhand/demo-app:1.0@sha256:") for line in lines), lines
     for worker in WORKERS:
         assert "container %s/demo-web unchanged: memory 64m, cpus 0.25, pids 64" % worker in lines
+    assert any(line.startswith("service demo-svc unchanged: 2/2 tasks, image 127.0.0.1:5000/dockhand/demo-app:1.0@")
+               for line in lines), lines
 
 
 def test_a_hand_edited_daemon_json_is_found_and_previewed(site_lab):
