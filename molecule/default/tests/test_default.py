@@ -60,3 +60,16 @@ def test_containers_stage_runs_the_demo_app_with_its_limits(host):
     assert limits["CapDrop"] == ["ALL"] and limits["LogConfig"]["Type"] == "local"
     page = host.check_output("docker exec demo-web wget -qO- http://127.0.0.1:8080/greeting.txt")
     assert page == "hello from dockhand"
+
+
+def test_services_stage_runs_the_demo_service_on_the_app_workers(host):
+    if name_of(host) != MANAGERS[0]:
+        return
+    service = docker_json(host, "service", "inspect", "demo-svc")[0]
+    template = service["Spec"]["TaskTemplate"]
+    assert template["ContainerSpec"]["Image"].startswith(IMAGE + "@sha256:")
+    assert template["Resources"]["Limits"] == {"MemoryBytes": 64 * 1024 * 1024, "NanoCPUs": 250000000}
+    assert [secret["SecretName"] for secret in template["ContainerSpec"]["Secrets"]][0].startswith("demo_token")
+    tasks = host.check_output("docker service ps --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'"
+                              " demo-svc").splitlines()
+    assert len(tasks) == 2 and all(line.split()[0] in WORKERS and "Running" in line for line in tasks), tasks
