@@ -68,7 +68,6 @@ def test_daemon_config_plan_reports_bad_options_without_failing(tmp_path, option
     assert plan["in_sync"] is False and fragment in plan["error"], plan
 
 
-
 # ---- networks ----
 
 @pytest.fixture

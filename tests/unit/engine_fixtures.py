@@ -5,6 +5,7 @@
 
 Each call returns a fresh copy, so a test may change what it gets.
 """
+import importlib.util
 import json
 import os
 
@@ -23,3 +24,18 @@ def load(engine, name):
 def names(engine):
     """Every fixture recorded for ``engine``, without the .json."""
     return sorted(entry[:-5] for entry in os.listdir(os.path.join(FIXTURES_DIR, engine)) if entry.endswith('.json'))
+
+
+_RECORDING = []
+
+
+def recording():
+    """tools/record_fixtures.py as a module (loaded once): the items and options the fixtures were made with."""
+    if not _RECORDING:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            'tools', 'record_fixtures.py')
+        spec = importlib.util.spec_from_file_location('record_fixtures', path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _RECORDING.append(module)
+    return _RECORDING[0]

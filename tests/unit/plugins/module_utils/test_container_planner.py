@@ -1,8 +1,6 @@
 """The container planner (plan_container, update_body, create_body) against containers recorded on
 Docker 20.10 and 26.1: what each engine reports for options the module set must plan as unchanged,
 and every difference must give the right action and update body."""
-import importlib.util
-import os
 
 import pytest
 
@@ -13,22 +11,10 @@ from ansible_collections.dockhand.docker.plugins.module_utils.containers import 
     plan_container,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
-from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import ENGINES, load
+from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import ENGINES, load, recording
 
 MIB = 1024 * 1024
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))))
-
-
-def _recording():
-    spec = importlib.util.spec_from_file_location(
-        "record_fixtures_options", os.path.join(REPO_ROOT, "tools", "record_fixtures.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RECORDING = _recording()
+RECORDING = recording()
 # The options each recorded container was made with, exactly as the recording gave them to the module.
 RECORDED = dict((name, dict(RECORDING.BASE, **options)) for name, options in RECORDING.CONTAINERS.items())
 RECORDED["memory-only-updated"] = dict(RECORDED["memory-only-updated"], memory="96m")

@@ -18,24 +18,10 @@ from ansible_collections.dockhand.docker.plugins.module_utils.networks import (
     spec_with_network,
     spec_without_network,
 )
-from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import ENGINES, load
+from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import ENGINES, load, recording
 
 # The items tools/record_fixtures.py made the recorded networks with (dockhand.docker.network).
-MADE_WITH = {
-    "network-bridge": {"name": "rec-bridge"},
-    "network-bridge-ipam": {
-        "name": "rec-bridge-ipam", "internal": True, "attachable": True, "labels": {"team": "x"},
-        "driver_options": {"com.docker.network.driver.mtu": "1400"},
-        "ipam": {"driver": "default", "options": {"foo": "bar"}, "config": [
-            {"subnet": "10.70.0.0/24", "gateway": "10.70.0.1", "ip_range": "10.70.0.128/25",
-             "aux_addresses": {"host1": "10.70.0.5"}}]}},
-    "network-bridge-ipv6": {"name": "rec-bridge-ipv6", "enable_ipv6": True,
-                            "ipam": {"config": [{"subnet": "fd00:70::/64"}]}},
-    "network-overlay": {"name": "rec-overlay", "driver": "overlay"},
-    "network-overlay-full": {
-        "name": "rec-overlay-full", "driver": "overlay", "attachable": True, "encrypted": True, "labels": {"a": "b"},
-        "ipam": {"config": [{"subnet": "10.80.0.0/24", "gateway": "10.80.0.1"}]}},
-}
+MADE_WITH = recording().NETWORK_ITEMS
 
 
 def items(*entries, **top):

@@ -1,8 +1,6 @@
 """The service planner against services the service module made on Docker 20.10 and 26.1 (recorded): what
 the engines keep of every option must plan as unchanged, and each difference is an update in place of
 only that option."""
-import importlib.util
-import os
 
 import pytest
 
@@ -17,22 +15,10 @@ from ansible_collections.dockhand.docker.plugins.module_utils.services import (
     plan_service,
     registry_auth_header,
 )
-from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import ENGINES, load
+from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import ENGINES, load, recording
 
 MIB = 1024 * 1024
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))))
-
-
-def _recording():
-    spec = importlib.util.spec_from_file_location(
-        "record_fixtures_services", os.path.join(REPO_ROOT, "tools", "record_fixtures.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RECORDING = _recording()
+RECORDING = recording()
 RECORDED = dict((name, dict(RECORDING.SERVICE_BASE, name=name, **options))
                 for name, options in RECORDING.SERVICES.items())
 
