@@ -279,6 +279,12 @@ engine:
             - Whether the C(docker) service starts at boot (a systemd C(multi-user.target) want,
               or an rc start link).
           type: bool
+        restart_pending:
+          description:
+            - Whether C(/var/lib/dockhand/restart-pending) is there - the mark P(dockhand.docker.docker_host#role)
+              leaves between changing the engine's configuration and restarting it, so that a run that
+              stopped in between is finished by the next one.
+          type: bool
 swarm_info:
   description:
     - The result M(dockhand.docker.swarm_info) would give (C(state), C(is_manager), C(node_id),
