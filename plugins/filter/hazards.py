@@ -110,9 +110,9 @@ def _inventory_lines(managers, workers, docker_hosts):
         return ['the inventory has no docker_hosts group: site.yml takes the hosts of swarm_managers and '
                 'swarm_workers (%s) as its Docker hosts; add them to a docker_hosts group to say so'
                 % ', '.join(members)]
+    named = ', '.join('%s (%s)' % (host, _group_of(host, managers, workers)) for host in missing)
     return ['%s not in docker_hosts: site.yml takes them as Docker hosts too (every stage runs on them); '
-            'add them to docker_hosts to say so' % ', '.join('%s (%s)' % (host, _group_of(host, managers, workers))
-                                                              for host in missing)]
+            'add them to docker_hosts to say so' % named]
 
 
 def _wanted_live_restore(host_vars, checks):
@@ -141,6 +141,15 @@ def _live_restore_lines(hostvars, hosts, managers, workers, result):
     return lines
 
 
+def _listens(peer_checks, port):
+    """Whether the peer's engine serves ``port`` now: 2377 on an active manager, 7946 on an active
+    member. A port nobody serves cannot be tested by a connect (a site whose swarm is still to be
+    made is checked on its next run)."""
+    if not isinstance(peer_checks, Mapping) or peer_checks.get('swarm_state') != 'active':
+        return False
+    return port != SWARM_PORT or bool(peer_checks.get('is_manager'))
+
+
 def _port_lines(hostvars, hosts, managers, workers, result):
     names = {}
     for member in _members(managers, workers):
@@ -151,6 +160,8 @@ def _port_lines(hostvars, hosts, managers, workers, result):
             if probe.get('open'):
                 continue
             peer = names.get(probe['address'])
+            if peer and not _listens(_get(hostvars, peer, result, 'checks'), probe['port']):
+                continue
             where = ('%s (%s)' % (peer, probe['address']) if peer else
                      'the manager at %s (known to the swarm, not in the inventory)' % probe['address'])
             role = PORT_ROLES.get(probe['port'])

@@ -159,7 +159,7 @@ def probe_ports(targets, timeout=PROBE_TIMEOUT, connect=_connect):
             is_open, error = connect(target['address'], int(target['port']), timeout)
             results[index] = dict(target, open=is_open, error=error)
 
-    threads = [threading.Thread(target=work) for _ in range(min(PROBE_THREADS, len(targets)))]
+    threads = [threading.Thread(target=work) for _index in range(min(PROBE_THREADS, len(targets)))]
     for thread in threads:
         thread.daemon = True
         thread.start()

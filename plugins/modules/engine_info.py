@@ -564,8 +564,8 @@ def gather(module):
     info, version = client.info(), client.version()
     result = dict(engine=engine_facts(info, version, client),
                   checks=read_checks(info, version, client.docker_host.startswith('unix://'),
-                                       wanted_ports=module.params['probe_ports'],
-                                       controller_time=module.params['controller_time']))
+                                     wanted_ports=module.params['probe_ports'],
+                                     controller_time=module.params['controller_time']))
     if module.params['swarm_info']:
         result['swarm_info'] = read_swarm(client, info)
     if module.params['plan_daemon_config'] is not None:

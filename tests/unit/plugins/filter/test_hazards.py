@@ -23,8 +23,8 @@ def iso(seconds):
 
 
 def checks(version="20.10.24", live_restore=False, cert_days=80.0, ports=(), clock_offset=0.0, sent=NOW - 2,
-           cert_error=None):
-    return dict(engine_version=version, live_restore=live_restore, swarm_state="active",
+           cert_error=None, manager=False, state="active"):
+    return dict(engine_version=version, live_restore=live_restore, swarm_state=state, is_manager=manager,
                 clock=dict(engine_time=NOW - 1 + clock_offset, host_time=NOW - 1 + clock_offset, controller_time=sent,
                            engine_system_time=iso(NOW - 1 + clock_offset)),
                 swarm_cert=None if cert_days is None else dict(
@@ -39,6 +39,7 @@ def hostvars(**overrides):
     for host in HOSTS:
         own = dict(overrides.get(host, {}))
         host_checks = own.pop("checks", checks())
+        host_checks["is_manager"] = host_checks.get("is_manager") or host in MANAGERS
         result[host] = dict(dict(swarm_advertise_addr=ADDRESSES[host], docker_host_preflight=dict(checks=host_checks)),
                             **own)
     return result
@@ -111,6 +112,24 @@ TABLE = [
 @pytest.mark.parametrize("overrides, errors, warnings", TABLE)
 def test_each_hazard(overrides, errors, warnings):
     assert hazards(hostvars(**overrides)) == dict(errors=errors, warnings=warnings)
+
+
+def test_a_port_nobody_serves_yet_is_not_blocked():
+    # Before the swarm is made (or while a peer is out of it) nothing listens on 2377 and 7946.
+    fresh = dict((host, dict(checks=checks(state="inactive", cert_days=None,
+                                           ports=[blocked("10.0.0.11", 2377, "connection refused")])))
+                 for host in HOSTS)
+    assert hazards(hostvars(**fresh))["errors"] == []
+    # A worker about to join must reach the managers of the swarm that exists.
+    joining = dict(checks=checks(state="inactive", cert_days=None, ports=[blocked("10.0.0.11", 2377)]))
+    assert hazards(hostvars(w1=joining))["errors"] == [
+        "w1 cannot reach m1 (10.0.0.11) on 2377/tcp, the managers' swarm port: no answer within 3 s"]
+    # A manager whose engine is down or locked serves nothing either.
+    m1_locked = dict(checks=checks(state="locked"))
+    w1_blocked = dict(checks=checks(ports=[blocked("10.0.0.11", 2377), blocked("10.0.0.11", 7946)]))
+    assert hazards(hostvars(m1=m1_locked, w1=w1_blocked))["errors"] == []
+    # A worker's 2377 is nobody's business.
+    assert hazards(hostvars(m1=dict(checks=checks(ports=[blocked("10.0.1.21", 2377)]))))["errors"] == []
 
 
 def test_a_long_preflight_is_not_taken_for_a_clock_error():
@@ -219,7 +238,7 @@ OVERRIDES = st.fixed_dictionaries({}, optional=dict(
     cert_days=st.one_of(st.none(), st.floats(-400, 400)), clock_offset=st.floats(-1e6, 1e6),
     sent=st.one_of(st.none(), st.floats(NOW - 1e5, NOW)),
     ports=st.lists(st.builds(blocked, st.sampled_from(list(ADDRESSES.values()) + ["192.0.2.1"]),
-                             st.sampled_from([2377, 7946, 4789])), max_size=3)))
+                             st.sampled_from([7946, 4789])), max_size=3)))
 
 
 @settings(max_examples=200, deadline=None)
