@@ -160,7 +160,11 @@ def _port_lines(hostvars, hosts, managers, workers, result):
             if probe.get('open'):
                 continue
             peer = names.get(probe['address'])
-            if peer and not _listens(_get(hostvars, peer, result, 'checks'), probe['port']):
+            # A peer that was read counts when it serves the port now; one outside the reads (a
+            # --limit, the role run on one host) when the prober's own engine knows it as a manager.
+            if peer in hosts and not _listens(_get(hostvars, peer, result, 'checks'), probe['port']):
+                continue
+            if peer and peer not in hosts and probe.get('source') != 'swarm':
                 continue
             where = ('%s (%s)' % (peer, probe['address']) if peer else
                      'the manager at %s (known to the swarm, not in the inventory)' % probe['address'])

@@ -132,6 +132,13 @@ def test_a_port_nobody_serves_yet_is_not_blocked():
     assert hazards(hostvars(m1=dict(checks=checks(ports=[blocked("10.0.1.21", 2377)]))))["errors"] == []
 
 
+def test_a_peer_outside_the_reads_counts_when_the_swarm_knows_it():
+    probes = [blocked("10.0.0.11", 2377), dict(blocked("10.0.0.12", 2377), source="swarm")]
+    result = hazards(hostvars(w1=dict(checks=checks(ports=probes))), hosts=["w1"])
+    assert result["errors"] == [
+        "w1 cannot reach m2 (10.0.0.12) on 2377/tcp, the managers' swarm port: no answer within 3 s"]
+
+
 def test_a_long_preflight_is_not_taken_for_a_clock_error():
     # The read was sent 10 minutes before the filter runs: a clock anywhere in that window is fine.
     slow = checks(clock_offset=-300, sent=NOW - 600)
