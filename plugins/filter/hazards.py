@@ -115,25 +115,26 @@ def _inventory_lines(managers, workers, docker_hosts):
             'add them to docker_hosts to say so' % named]
 
 
-def _wanted_live_restore(host_vars, checks):
+def _wanted_live_restore(host_vars, checks, settings_var, remove_var):
     """(on, where from): live-restore as the host will run after docker_host (its settings win
     over what the engine runs with; a removed key means off)."""
-    settings = _get(host_vars, 'docker_host_daemon_settings', default={})
+    settings = _get(host_vars, settings_var, default={})
     if isinstance(settings, Mapping) and 'live-restore' in settings:
         value = settings['live-restore']
         return value is True or str(value).lower() in ('true', 'yes', 'on', '1'), 'docker_host_daemon_settings sets it'
-    if 'live-restore' in (_get(host_vars, 'docker_host_daemon_remove', default=[]) or []):
+    if 'live-restore' in (_get(host_vars, remove_var, default=[]) or []):
         return False, ''
     return bool(_get(checks, 'live_restore', default=False)), 'the engine runs with it (daemon.json)'
 
 
-def _live_restore_lines(hostvars, hosts, managers, workers, result):
+def _live_restore_lines(hostvars, hosts, managers, workers, result, settings_var, remove_var):
     lines = []
     for host in hosts:
         if host not in managers and host not in workers:
             continue
         host_vars = _get(hostvars, host, default={})
-        on, source = _wanted_live_restore(host_vars, _get(host_vars, result, 'checks', default={}))
+        on, source = _wanted_live_restore(host_vars, _get(host_vars, result, 'checks', default={}),
+                                          settings_var, remove_var)
         if on:
             lines.append('%s (%s): live-restore is on, %s; %s. Leave it out of docker_host_daemon_settings '
                          '(docker_host_daemon_remove: [live-restore] takes it out of daemon.json)'
@@ -250,17 +251,19 @@ def _version_lines(hostvars, hosts, managers, result):
 
 
 def site_hazards(hostvars, hosts, managers=(), workers=(), now=None, warn_days=14, docker_hosts=None,
-                 result='docker_host_preflight'):
+                 result='docker_host_preflight', settings_var='docker_host_daemon_settings',
+                 remove_var='docker_host_daemon_remove'):
     """{errors: [...], warnings: [...]}, one line each naming the host(s) and the cause, from each
     host's engine_info read registered as ``result`` (hosts whose read failed give only what the
     inventory says). ``now``: the controller's clock (seconds since the epoch) after the reads.
-    ``docker_hosts``: that group's hosts, to check the swarm groups against (None: not checked)."""
+    ``docker_hosts``: that group's hosts, to check the swarm groups against (None: not checked).
+    ``settings_var``, ``remove_var``: the host variables with docker_host's daemon.json keys."""
     if now is None:
         raise ValueError('site_hazards needs now, the controller clock in seconds since the epoch')
     hosts = [host for host in hosts if host in hostvars]
     managers, workers = list(managers or []), list(workers or [])
     warnings = [] if docker_hosts is None else _inventory_lines(managers, workers, list(docker_hosts))
-    errors = _live_restore_lines(hostvars, hosts, managers, workers, result)
+    errors = _live_restore_lines(hostvars, hosts, managers, workers, result, settings_var, remove_var)
     errors += _port_lines(hostvars, hosts, managers, workers, result)
     cert_errors, cert_warnings = _cert_lines(hostvars, hosts, managers, float(now), float(warn_days), result)
     errors += cert_errors

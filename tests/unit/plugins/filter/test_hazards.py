@@ -178,6 +178,13 @@ def test_a_host_whose_engine_could_not_be_read():
     assert hazards(hv)["errors"][0].startswith("w2 (swarm_workers): live-restore is on")
 
 
+def test_the_role_names_its_own_settings_variables():
+    hv = hostvars(w1=dict(docker_host_hazard_settings={"live-restore": True}, docker_host_daemon_settings={}))
+    assert hazards(hv)["errors"] == []
+    found = hazards(hv, settings_var="docker_host_hazard_settings", remove_var="docker_host_hazard_remove")
+    assert found["errors"][0].startswith("w1 (swarm_workers): live-restore is on")
+
+
 def test_a_host_outside_the_swarm_may_keep_live_restore():
     hv = hostvars()
     hv["solo"] = dict(docker_host_preflight=dict(checks=checks(live_restore=True, cert_days=None)))
