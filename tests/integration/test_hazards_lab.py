@@ -76,6 +76,27 @@ def stop_message(run):
     return failed[0]["msg"]
 
 
+@pytest.mark.parametrize("node", ["dockhand-node1", "dockhand-node4"])  # Docker 20.10, Docker 26.1
+def test_what_an_engine_outside_a_swarm_does_with_live_restore(lab_nodes, node):
+    """The lab notes measured a member: the engine exits at start. A host about to join: measured here."""
+    node_docker(node, "swarm", "leave", "--force", check=False)
+    original = node_sh(node, "cat /etc/docker/daemon.json 2>/dev/null || true")
+    node_sh(node, "cp -a /etc/docker/daemon.json /etc/docker/daemon.json.hz 2>/dev/null || true; "
+                  "echo '{\"live-restore\": true}' > /etc/docker/daemon.json; systemctl restart docker")
+    try:
+        assert node_docker(node, "info", "--format", "{{.LiveRestoreEnabled}}") == "true"
+        init = subprocess.run(["docker", "exec", node, "docker", "swarm", "init", "--advertise-addr", "eth0"],
+                              capture_output=True, text=True, check=False)
+        print("%s, live-restore, swarm init: rc=%d %s" % (node, init.returncode, (init.stderr or init.stdout).strip()))
+        assert init.returncode != 0
+        assert "--live-restore daemon configuration is incompatible with swarm mode" in init.stderr
+    finally:
+        node_docker(node, "swarm", "leave", "--force", check=False)
+        node_sh(node, "if [ -e /etc/docker/daemon.json.hz ]; then mv /etc/docker/daemon.json.hz "
+                      "/etc/docker/daemon.json; else rm -f /etc/docker/daemon.json; fi; systemctl restart docker")
+    assert node_sh(node, "cat /etc/docker/daemon.json 2>/dev/null || true") == original
+
+
 @pytest.fixture(scope="module")
 def converged(lab_nodes, registries, lab_tool_module):
     reset_swarm(NODES)
