@@ -17,6 +17,7 @@ import re
 from ansible.module_utils.common._collections_compat import Mapping
 
 from ansible_collections.dockhand.docker.plugins.module_utils.engine_checks import parse_rfc3339
+from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import dig
 
 SWARM_PORT = 2377     # managers: cluster management and raft
 GOSSIP_PORT = 7946    # every member: the network control plane
@@ -27,16 +28,6 @@ PORT_ROLES = {SWARM_PORT: "the managers' swarm port", GOSSIP_PORT: "the members'
 # Measured on the lab's engines (see the README): both exit at start, at level fatal.
 LIVE_RESTORE_REASON = ('Docker 20.10 and 26.1 refuse to run a swarm node with it (the engine exits at start: '
                        '"--live-restore daemon configuration is incompatible with swarm mode")')
-
-
-def _get(mapping, *keys, **kwargs):
-    """``mapping[key1][key2]...`` or ``default`` where any level is missing, null or not a mapping."""
-    value = mapping
-    for key in keys:
-        if not isinstance(value, Mapping) or key not in value:
-            return kwargs.get('default')
-        value = value[key]
-    return value if value is not None else kwargs.get('default')
 
 
 def _split_address(text):
@@ -66,11 +57,11 @@ def _port_of(text):
 def member_address(host_vars, host):
     """(address, swarm port) other members reach ``host`` on: its swarm_advertise_addr when that is
     an address, else the address Ansible reaches it on (ansible_host, else its inventory name)."""
-    advertised = _split_address(_get(host_vars, 'swarm_advertise_addr', default=''))
-    listen_port = _port_of(_get(host_vars, 'swarm_listen_addr', default=''))
+    advertised = _split_address(dig(host_vars, 'swarm_advertise_addr', default=''))
+    listen_port = _port_of(dig(host_vars, 'swarm_listen_addr', default=''))
     if advertised:
         return advertised[0], advertised[1] or listen_port or SWARM_PORT
-    return _get(host_vars, 'ansible_host', default='') or host, listen_port or SWARM_PORT
+    return dig(host_vars, 'ansible_host', default='') or host, listen_port or SWARM_PORT
 
 
 def _members(managers, workers):
@@ -83,12 +74,12 @@ def swarm_probe_targets(hostvars, host, managers=(), workers=()):
     members = _members(managers, workers)
     if host not in members:
         return []
-    own = member_address(_get(hostvars, host, default={}), host)[0]
+    own = member_address(dig(hostvars, host, default={}), host)[0]
     targets = []
     for other in members:
         if other == host:
             continue
-        address, swarm_port = member_address(_get(hostvars, other, default={}), other)
+        address, swarm_port = member_address(dig(hostvars, other, default={}), other)
         if address == own:
             continue
         if other in managers:
@@ -118,13 +109,13 @@ def _inventory_lines(managers, workers, docker_hosts):
 def _wanted_live_restore(host_vars, checks, settings_var, remove_var):
     """(on, where from): live-restore as the host will run after docker_host (its settings win
     over what the engine runs with; a removed key means off)."""
-    settings = _get(host_vars, settings_var, default={})
+    settings = dig(host_vars, settings_var, default={})
     if isinstance(settings, Mapping) and 'live-restore' in settings:
         value = settings['live-restore']
         return value is True or str(value).lower() in ('true', 'yes', 'on', '1'), 'docker_host_daemon_settings sets it'
-    if 'live-restore' in (_get(host_vars, remove_var, default=[]) or []):
+    if 'live-restore' in (dig(host_vars, remove_var, default=[]) or []):
         return False, ''
-    return bool(_get(checks, 'live_restore', default=False)), 'the engine runs with it (daemon.json)'
+    return bool(dig(checks, 'live_restore', default=False)), 'the engine runs with it (daemon.json)'
 
 
 def _live_restore_lines(hostvars, hosts, managers, workers, result, settings_var, remove_var):
@@ -132,8 +123,8 @@ def _live_restore_lines(hostvars, hosts, managers, workers, result, settings_var
     for host in hosts:
         if host not in managers and host not in workers:
             continue
-        host_vars = _get(hostvars, host, default={})
-        on, source = _wanted_live_restore(host_vars, _get(host_vars, result, 'checks', default={}),
+        host_vars = dig(hostvars, host, default={})
+        on, source = _wanted_live_restore(host_vars, dig(host_vars, result, 'checks', default={}),
                                           settings_var, remove_var)
         if on:
             lines.append('%s (%s): live-restore is on, %s; %s. Leave it out of docker_host_daemon_settings '
@@ -154,16 +145,16 @@ def _listens(peer_checks, port):
 def _port_lines(hostvars, hosts, managers, workers, result):
     names = {}
     for member in _members(managers, workers):
-        names.setdefault(member_address(_get(hostvars, member, default={}), member)[0], member)
+        names.setdefault(member_address(dig(hostvars, member, default={}), member)[0], member)
     lines = []
     for host in hosts:
-        for probe in _get(hostvars, host, result, 'checks', 'ports', default=[]) or []:
+        for probe in dig(hostvars, host, result, 'checks', 'ports', default=[]) or []:
             if probe.get('open'):
                 continue
             peer = names.get(probe['address'])
             # A peer that was read counts when it serves the port now; one outside the reads (a
             # --limit, the role run on one host) when the prober's own engine knows it as a manager.
-            if peer in hosts and not _listens(_get(hostvars, peer, result, 'checks'), probe['port']):
+            if peer in hosts and not _listens(dig(hostvars, peer, result, 'checks'), probe['port']):
                 continue
             if peer and peer not in hosts and probe.get('source') != 'swarm':
                 continue
@@ -180,7 +171,7 @@ def _cert_lines(hostvars, hosts, managers, now, warn_days, result):
     errors, warnings = [], []
     expired_managers = []
     for host in hosts:
-        cert = _get(hostvars, host, result, 'checks', 'swarm_cert')
+        cert = dig(hostvars, host, result, 'checks', 'swarm_cert')
         if not isinstance(cert, Mapping):
             continue
         if cert.get('error'):
@@ -206,7 +197,7 @@ def _cert_lines(hostvars, hosts, managers, now, warn_days, result):
                 'theirs while they reach a manager: find out why this one did not, or run `docker swarm ca --rotate` '
                 'on a manager, which gives every node a new certificate' % (host, days, cert['not_after'], warn_days))
     read_managers = [host for host in managers if host in hosts
-                     and isinstance(_get(hostvars, host, result, 'checks'), Mapping)]
+                     and isinstance(dig(hostvars, host, result, 'checks'), Mapping)]
     if expired_managers and read_managers and set(read_managers) <= set(expired_managers):
         errors.append('every manager read (%s) has an expired swarm certificate: no manager can take the others '
                       'back; run `docker swarm init --force-new-cluster` on one of them (it starts with its expired '
@@ -219,7 +210,7 @@ def _clock_lines(hostvars, hosts, now, result):
     given) and before ``now``: only a clock outside that window by more than the limit is named."""
     lines = []
     for host in hosts:
-        clock = _get(hostvars, host, result, 'checks', 'clock')
+        clock = dig(hostvars, host, result, 'checks', 'clock')
         if not isinstance(clock, Mapping):
             continue
         sent = clock.get('controller_time')
@@ -240,7 +231,7 @@ def _clock_lines(hostvars, hosts, now, result):
 def _version_lines(hostvars, hosts, managers, result):
     versions = {}
     for host in managers:
-        version = _get(hostvars, host, result, 'checks', 'engine_version') if host in hosts else None
+        version = dig(hostvars, host, result, 'checks', 'engine_version') if host in hosts else None
         if version:
             versions.setdefault(version, []).append(host)
     if len(versions) < 2:

@@ -13,7 +13,7 @@ from swarm_sampler import SwarmSampler
 from test_site_lab import LAB_SITE_VARS, NODES, site
 
 from ansible_runner import REPO_ROOT, VENV_BIN, ansible_env
-from swarm_tools import node_docker, reset_swarm, wait_for
+from swarm_tools import node_docker, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -46,12 +46,9 @@ def log_setting(node):
 
 
 @pytest.fixture(scope="module")
-def working_swarm(lab_nodes, registries, lab_tool_module):
-    """The lab converged by site.yml, running a 3-replica service (start-first) and a global one."""
-    reset_swarm(NODES)
-    lab_tool_module.registry_bridge()
-    first = site(lab_nodes)
-    assert first.returncode == 0, first.failed_messages()
+def working_swarm(site_lab):
+    """The lab converged by site.yml (conftest's site_lab), running a 3-replica service (start-first)
+    and a global one."""
     node_docker(NODES[0], "service", "create", "--detach", "--name", REPLICATED, "--replicas", "3",
                 "--endpoint-mode", "dnsrr", "--update-order", "start-first", "--stop-grace-period", "1s",
                 IMAGE, "sleep", "100000")
@@ -60,8 +57,7 @@ def working_swarm(lab_nodes, registries, lab_tool_module):
     wait_for("the services to run", lambda: all(
         node_docker(NODES[0], "service", "ls", "--filter", "name=%s" % name, "--format", "{{.Replicas}}")
         in ("3/3", "5/5") for name in (REPLICATED, GLOBAL)))
-    yield lab_nodes
-    reset_swarm(NODES)
+    return site_lab["inventory"]
 
 
 def test_a_changed_log_option_rolls_one_member_at_a_time_while_the_swarm_keeps_running(working_swarm, tmp_path):
