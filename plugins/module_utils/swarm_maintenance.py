@@ -195,7 +195,7 @@ class DrainPlan(object):
         self.drain = self.availability_before != 'drain'
         self.moves = []     # dict(service, id, tasks, body, spec)
         self.stays = []     # dict(service, tasks, reason)
-        self.waits = []     # replicated services with tasks on the node: run their count elsewhere after
+        self.waits = []     # replicated services the drain moves: wait until they run their count elsewhere
         self.pinned = []    # replicated services that cannot run elsewhere (not waited for)
 
     @property
@@ -234,14 +234,14 @@ def plan_drain(node, nodes, services, tasks, move='start-first'):
                 'and wait for %s' % (', '.join(constraints_of(spec)) or 'none', len(ids), hostname(node)))))
             plan.pinned.append(name)
             continue
-        plan.waits.append(dict(service=name, id=service['ID']))
         state = (service.get('UpdateStatus') or {}).get('State')
-        if not plan.drain or move == 'none':
-            continue
-        if state in BUSY_UPDATES:
-            plan.stays.append(dict(service=name, tasks=len(ids), reason=(
-                'its update is %s: a move would take it over, so the swarm\'s drain moves its task(s) '
-                '(stopped before their replacements run)' % state)))
+        if not plan.drain or move == 'none' or state in BUSY_UPDATES:
+            # The swarm's drain moves these; wait until they run their count elsewhere.
+            plan.waits.append(dict(service=name, id=service['ID']))
+            if plan.drain and move != 'none':
+                plan.stays.append(dict(service=name, tasks=len(ids), reason=(
+                    'its update is %s: a move would take it over, so the swarm\'s drain moves its task(s) '
+                    '(stopped before their replacements run)' % state)))
             continue
         plan.moves.append(dict(service=name, id=service['ID'], tasks=ids, spec=spec,
                                body=move_spec(spec, node['ID'])))
