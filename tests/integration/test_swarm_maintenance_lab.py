@@ -251,7 +251,7 @@ def test_measure_the_start_first_move_against_the_swarms_own_drain(swarm):
                      lambda node=node: not running_on(WEB, node) and running_count(WEB) == 3, timeout=120,
                      interval=0.2)
         else:
-            run, _ = maintenance(swarm, {"node": node, "state": "drained", "timeout": 120})
+            run = maintenance(swarm, {"node": node, "state": "drained", "timeout": 120})[0]
             assert run.returncode == 0, run.failed_messages()
         seconds = time.monotonic() - started
         samples = sampler.stop()

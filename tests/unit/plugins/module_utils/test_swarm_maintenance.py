@@ -67,11 +67,10 @@ def test_with_one_manager_down_no_other_manager_is_taken_out_and_the_message_nam
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_only_manager_and_a_swarm_without_leader_are_refused(engine):
     nodes = load(engine, "nodes")
-    alone = [node for node in nodes if node["Description"]["Hostname"] in ("dockhand-node1", "dockhand-node3")]
-    alone = [node if node["Description"]["Hostname"] == "dockhand-node1" else node for node in alone]
-    single = [node for node in alone if node.get("ManagerStatus")] + [
-        node for node in nodes if not node.get("ManagerStatus")]
-    assert "only manager" in drain_refusals(single[0], single)[0]
+    # The swarm as if node2 and node4 had been demoted and removed: node1 the only manager.
+    single = [node for node in nodes if node["Description"]["Hostname"] not in ("dockhand-node2", "dockhand-node4")]
+    assert "dockhand-node1 is the only manager" in drain_refusals(by_host(single, "dockhand-node1"), single)[0]
+    assert drain_refusals(by_host(single, "dockhand-node3"), single) == []
     for node in nodes:
         if node.get("ManagerStatus"):
             node["ManagerStatus"]["Leader"] = False
@@ -280,7 +279,7 @@ def test_drained_moves_drains_then_puts_the_spec_back_twice(engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_check_mode_reports_the_moves_and_writes_nothing(engine):
     web = replicated(engine)
-    client, node = fake_swarm(engine, [web], lambda service, node: tasks_on(service, node))
+    client, node = fake_swarm(engine, [web], tasks_on)
     result = Maintenance(client, check_mode=True).drained(node["ID"], "start-first")
     assert client.writes == []
     assert result["changed"] and result["node"]["availability"] == "drain"
@@ -290,7 +289,7 @@ def test_check_mode_reports_the_moves_and_writes_nothing(engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_move_that_does_not_complete_puts_the_spec_back_and_names_the_schedulers_reason(engine):
     web = replicated(engine)
-    client, node = fake_swarm(engine, [web], lambda service, node: tasks_on(service, node))
+    client, node = fake_swarm(engine, [web], tasks_on)
 
     def stuck(node_id, service_id=None):  # the scheduler finds no room: a pending replacement
         pending = copy.deepcopy(client.tasks[0])
@@ -313,7 +312,7 @@ def test_a_move_that_does_not_complete_puts_the_spec_back_and_names_the_schedule
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_drain_that_does_not_empty_the_node_gives_its_availability_back(engine):
     web = replicated(engine)
-    client, node = fake_swarm(engine, [web], lambda service, node: tasks_on(service, node))
+    client, node = fake_swarm(engine, [web], tasks_on)
     client._move_off = lambda node_id, service_id=None: None  # nothing leaves the node
     clock = Clock()
     with pytest.raises(DockerError) as failure:
@@ -341,7 +340,7 @@ def test_refusals_and_unknown_nodes_change_nothing(engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_restored_sets_the_availability_once_and_then_changes_nothing(engine):
     web = replicated(engine, 1)
-    client, node = fake_swarm(engine, [web], lambda service, node: tasks_on(service, node))
+    client, node = fake_swarm(engine, [web], tasks_on)
     node_entry = by_host(client.nodes, "dockhand-node3")
     node_entry["Spec"]["Availability"] = "drain"
     clock = Clock()
