@@ -352,3 +352,41 @@ def test_restored_sets_the_availability_once_and_then_changes_nothing(engine):
     assert [call[0] for call in client.writes] == ["update_node"]
     again = maintenance.restored("dockhand-node3", "active")
     assert not again["changed"] and len(client.writes) == 1
+
+
+# ---- the quorum rule over every small swarm ----
+
+MANAGER_STATES = st.lists(st.tuples(st.sampled_from(["reachable", "unreachable", "unknown"]), st.booleans()),
+                          min_size=1, max_size=7)
+
+
+@settings(max_examples=400, deadline=None)
+@given(MANAGER_STATES, st.integers(min_value=0, max_value=6), st.integers(min_value=0, max_value=3))
+def test_a_manager_is_refused_exactly_when_the_others_reachable_are_no_majority(states, pick, workers):
+    nodes = load("engine-20.10", "nodes")
+    manager_shape, worker_shape = by_host(nodes, "dockhand-node1"), by_host(nodes, "dockhand-node3")
+    swarm = []
+    for index, (reachability, leader) in enumerate(states):
+        node = copy.deepcopy(manager_shape)
+        node["ID"], node["Description"]["Hostname"] = "m%d" % index, "manager-%d" % index
+        node["ManagerStatus"] = {"Reachability": reachability, "Leader": leader and reachability == "reachable"}
+        swarm.append(node)
+    for index in range(workers):
+        node = copy.deepcopy(worker_shape)
+        node["ID"], node["Description"]["Hostname"] = "w%d" % index, "worker-%d" % index
+        swarm.append(node)
+    target = swarm[pick % len(states)]
+    refusals = drain_refusals(target, swarm)
+    others = [node for node in swarm[:len(states)] if node is not target]
+    reachable = [node for node in others if node["ManagerStatus"]["Reachability"] == "reachable"]
+    has_leader = any(node["ManagerStatus"]["Leader"] for node in swarm[:len(states)])
+    allowed = has_leader and len(states) > 1 and len(reachable) >= len(states) // 2 + 1
+    assert (refusals == []) == allowed
+    if refusals:
+        assert len(refusals) == 1 and "\n" not in refusals[0] and "nothing was changed" in refusals[0]
+    if has_leader and len(states) > 1 and not allowed:
+        for node in others:
+            if node not in reachable:
+                assert node["Description"]["Hostname"] in refusals[0]
+    for worker in swarm[len(states):]:
+        assert (drain_refusals(worker, swarm) == []) == has_leader
