@@ -216,7 +216,7 @@ def print_report(meta, rounds, summary):
     print("%-22s%10s  %-15s  %-14s  %s" % ("", "seconds", "fewest running", "tasks moved", "spec afterwards"))
     for way in WAYS:
         left = summary[way]["left"]
-        after = "identical, version +%d, previous spec %s, update status %s" % (
+        after = "identical, index +%d, previous spec %s, update status %s" % (
             left["version_added"], "= spec" if left["previous_spec_is_spec"] else "differs", left["update_status"])
         print("%-22s%10s  %-15s  %-14s  %s" % (way, cell(summary[way]["median_seconds"], "%.2f s"),
                                               "%d of 3" % summary[way]["fewest_running"],

@@ -177,8 +177,9 @@ def test_drain_moves_replicas_start_first_leaves_the_spec_and_restore_gives_the_
     assert running_count(WEB) == 3
     after = inspect(WEB)
     assert after["Spec"] == before["Spec"]
-    # What the move leaves behind, measured: version +3, previous spec = spec, no update status.
-    assert after["Version"]["Index"] - before["Version"]["Index"] == 3
+    # What the move leaves behind, measured: a newer version (the store's index, not a count of updates),
+    # the previous spec equal to the spec, no update status.
+    assert after["Version"]["Index"] > before["Version"]["Index"]
     assert after["PreviousSpec"] == after["Spec"]
     assert "UpdateStatus" not in after
     print("\nstart-first drain of %s (%d of %s's tasks): %.1f s, fewest running %d, %d samples, longest gap %.2f s"
