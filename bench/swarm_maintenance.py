@@ -142,6 +142,11 @@ def form_swarm():
         FIRST, "service", "ls", "--filter", "name=%s" % GLOBAL, "--format", "{{.Replicas}}") == "5/5")
 
 
+def update_state():
+    return node_docker(FIRST, "service", "inspect", WEB, "--format",
+                       "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}")
+
+
 def set_managers(availability):
     for manager in MANAGERS:
         node_docker(FIRST, "node", "update", "--availability", availability, manager)
@@ -151,8 +156,10 @@ def back_on_workers(node):
     node_docker(FIRST, "node", "update", "--availability", "active", node)
     set_managers("pause")
     node_docker(FIRST, "service", "update", "--detach", "--force", WEB)
+    # Until the update is over: a drain within its monitor period would stop tasks it has just started,
+    # which the swarm counts as failures (it pauses the update).
     wait_until("%s back on the workers" % WEB, lambda: running() == 3 and not any(
-        running_on(manager) for manager in MANAGERS), interval=0.5)
+        running_on(manager) for manager in MANAGERS) and update_state() == "completed", interval=0.5)
     set_managers("active")
 
 

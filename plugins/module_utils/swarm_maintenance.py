@@ -235,13 +235,16 @@ def plan_drain(node, nodes, services, tasks, move='start-first'):
             plan.pinned.append(name)
             continue
         state = (service.get('UpdateStatus') or {}).get('State')
-        if not plan.drain or move == 'none' or state in BUSY_UPDATES:
+        if state in BUSY_UPDATES:
+            # A move would take over (or resume) the operator's rollout, and the rollout rule cannot
+            # judge a service in the middle of one: left to the drain, not waited for.
+            plan.stays.append(dict(service=name, tasks=len(ids), reason=(
+                'its own update is %s: not moved (an update would take it over) and not waited for; the drain '
+                'stops its task(s) on %s before their replacements run' % (state, hostname(node)))))
+            continue
+        if not plan.drain or move == 'none':
             # The swarm's drain moves these; wait until they run their count elsewhere.
             plan.waits.append(dict(service=name, id=service['ID']))
-            if plan.drain and move != 'none':
-                plan.stays.append(dict(service=name, tasks=len(ids), reason=(
-                    'its update is %s: a move would take it over, so the swarm\'s drain moves its task(s) '
-                    '(stopped before their replacements run)' % state)))
             continue
         plan.moves.append(dict(service=name, id=service['ID'], tasks=ids, spec=spec,
                                body=move_spec(spec, node['ID'])))
