@@ -29,8 +29,9 @@ description:
   - Not moved, and left to the drain - global services (their task stops with the drain and
     starts again when the node is back), jobs, services that no other ready and active node can
     take by their placement constraints (their tasks stop and wait for the node; a warning says
-    so), and services whose own update is in progress or paused (a move would take it over; the
-    drain moves them the swarm's way).
+    so), and services whose own update is in progress or paused (a move would take it over, or
+    resume it; the drain moves them the swarm's way, and they are not waited for, since the rollout
+    rule cannot judge a service in the middle of an update).
   - A move that does not complete within O(timeout) - no room elsewhere (C(max_replicas_per_node),
     resources), a task that fails to start - puts every spec back and fails naming the service and
     the scheduler's reason. A drain that does not complete gives the node its availability back
