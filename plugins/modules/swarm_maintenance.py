@@ -80,10 +80,10 @@ options:
     default: 300
 notes:
   - What a start-first move leaves in each moved service - three updates (its C(Version.Index)
-    moves on); its previous spec is its current spec (so the spec before its last real change is
-    gone, and a rollback changes nothing); its update status is cleared (C(docker service inspect)
+    moves on); its previous spec is the spec as the engine returned it to the module (so the spec
+    before its last real change is gone); its update status is cleared (C(docker service inspect)
     shows none); tasks that moved keep the extra constraint in their own task spec until they are
-    replaced. The service spec itself is identical.
+    replaced. The service spec itself is the one it had.
   - Tasks do not move back when the node is restored; the swarm places new tasks on it.
 attributes:
   check_mode:
