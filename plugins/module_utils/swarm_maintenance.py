@@ -182,6 +182,19 @@ def move_spec(spec, node_id):
     return moved
 
 
+# The availability a node had before the drain, kept on the node itself while it is drained: a run
+# that dies with the node drained (a killed pipeline) lets the next run give back the right one.
+AVAILABILITY_LABEL = 'dockhand.maintenance.availability-before'
+
+
+def remembered_availability(node):
+    """The node's availability before a drain this module made, else its availability now."""
+    spec = node.get('Spec') or {}
+    current = spec.get('Availability')
+    remembered = (spec.get('Labels') or {}).get(AVAILABILITY_LABEL)
+    return remembered if current == 'drain' and remembered in ('active', 'pause') else current
+
+
 class DrainPlan(object):
     """What ``state: drained`` does: refusals, moves (service, its tasks on the node, the body),
     the services left to the swarm's drain and why, and the services to wait for afterwards."""
@@ -191,8 +204,8 @@ class DrainPlan(object):
         self.nodes = nodes
         self.move = move
         self.refusals = drain_refusals(node, nodes)
-        self.availability_before = (node.get('Spec') or {}).get('Availability')
-        self.drain = self.availability_before != 'drain'
+        self.availability_before = remembered_availability(node)
+        self.drain = (node.get('Spec') or {}).get('Availability') != 'drain'
         self.moves = []     # dict(service, id, tasks, body, spec)
         self.stays = []     # dict(service, tasks, reason)
         self.waits = []     # replicated services the drain moves: wait until they run their count elsewhere
@@ -339,9 +352,16 @@ class Maintenance(object):
 
     # -- writes --
 
-    def set_availability(self, node_id, availability):
+    def set_availability(self, node_id, availability, remember=None):
+        """Set the node's availability; ``remember`` keeps the one it had in a node label (see
+        AVAILABILITY_LABEL), which any other availability takes away."""
         current = self.client.call('inspect node %s' % node_id, 'inspect_node', node_id)
-        spec = dict(current['Spec'], Availability=availability)
+        labels = dict(current['Spec'].get('Labels') or {})
+        if remember:
+            labels[AVAILABILITY_LABEL] = remember
+        else:
+            labels.pop(AVAILABILITY_LABEL, None)
+        spec = dict(current['Spec'], Availability=availability, Labels=labels)
         self.client.call('set the availability of node %s to %s' % (hostname(current), availability),
                          'update_node', node_id, current['Version']['Index'], spec)
 
@@ -399,7 +419,7 @@ class Maintenance(object):
         self.move(plan, moved, deadline)
         try:
             if plan.drain:
-                self.set_availability(node['ID'], 'drain')
+                self.set_availability(node['ID'], 'drain', remember=plan.availability_before)
             self.wait_drained(plan, deadline)
         except DockerError:
             self.undo(plan, plan.moves)
@@ -461,7 +481,8 @@ class Maintenance(object):
         self.check_manager()
         node, nodes = self.find(name)
         before = (node.get('Spec') or {}).get('Availability')
-        result = dict(changed=before != availability)
+        labelled = AVAILABILITY_LABEL in ((node.get('Spec') or {}).get('Labels') or {})
+        result = dict(changed=before != availability or labelled)
         if self.check_mode:
             return dict(result, node=dict(node_result(node, before), availability=availability),
                         quorum=quorum_facts(nodes), moved=[],

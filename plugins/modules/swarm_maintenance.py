@@ -85,6 +85,9 @@ notes:
     shows none); tasks that moved keep the extra constraint in their own task spec until they are
     replaced. The service spec itself is the one it had.
   - Tasks do not move back when the node is restored; the swarm places new tasks on it.
+  - While a node is drained by this module, the availability it had is kept in its label
+    C(dockhand.maintenance.availability-before); a run that stopped with the node drained lets the
+    next O(state=drained) return it as RV(node.availability_before). O(state=restored) removes the label.
 attributes:
   check_mode:
     description:

@@ -354,6 +354,27 @@ def test_restored_sets_the_availability_once_and_then_changes_nothing(engine):
     assert not again["changed"] and len(client.writes) == 1
 
 
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_run_that_died_with_the_node_drained_gives_back_what_it_had(engine):
+    from ansible_collections.dockhand.docker.plugins.module_utils.swarm_maintenance import AVAILABILITY_LABEL
+    web = replicated(engine, 1)
+    client, node = fake_swarm(engine, [web], tasks_on)
+    clock = Clock()
+    maintenance = Maintenance(client, timeout=60, clock=clock.time, sleep=clock.sleep)
+    by_host(client.nodes, "dockhand-node3")["Spec"]["Availability"] = "pause"
+    first = maintenance.drained("dockhand-node3", "none")
+    drained = by_host(client.nodes, "dockhand-node3")["Spec"]
+    assert first["node"]["availability_before"] == "pause" and drained["Availability"] == "drain"
+    assert drained["Labels"][AVAILABILITY_LABEL] == "pause"
+    # The run dies here; the next run finds the node drained, and the label says what it had.
+    again = maintenance.drained("dockhand-node3", "none")
+    assert again["node"]["availability_before"] == "pause"
+    restored = maintenance.restored("dockhand-node3", again["node"]["availability_before"])
+    spec = by_host(client.nodes, "dockhand-node3")["Spec"]
+    assert restored["changed"] and spec["Availability"] == "pause" and AVAILABILITY_LABEL not in spec["Labels"]
+
+
 # ---- the quorum rule over every small swarm ----
 
 MANAGER_STATES = st.lists(st.tuples(st.sampled_from(["reachable", "unreachable", "unknown"]), st.booleans()),
