@@ -107,7 +107,6 @@ def src_files():
     shutil.rmtree(FILES)
 
 
-
 @pytest.fixture(autouse=True)
 def one_round(monkeypatch):
     monkeypatch.setattr(so, "ITERATIONS", 1)

@@ -65,7 +65,6 @@ def swarm(engine="engine-20.10", rotated=False, **extra):
                       tasks=tasks, **extra)
 
 
-
 @pytest.fixture(autouse=True)
 def virtual_time(monkeypatch):
     clock = VirtualTime()
