@@ -85,6 +85,15 @@ def wait_until(what, predicate, timeout=120, interval=0.2):
         time.sleep(interval)
 
 
+def reported_previous(spec):
+    """The spec as the engine reports it as a PreviousSpec: without RollbackConfig and the task's
+    RestartPolicy (20.10 leaves both out of every previous spec, after a plain CLI update too)."""
+    previous = json.loads(json.dumps(spec))
+    previous.pop("RollbackConfig", None)
+    previous.get("TaskTemplate", {}).pop("RestartPolicy", None)
+    return previous
+
+
 def running_on(node):
     out = node_docker(FIRST, "service", "ps", WEB, "--filter", "node=%s" % node, "--filter", "desired-state=running",
                       "--format", "{{.CurrentState}}", check=False)
@@ -192,7 +201,7 @@ def one_way(way, workdir, env):
     after = json.loads(node_docker(FIRST, "service", "inspect", WEB))[0]
     left = dict(spec_identical=after["Spec"] == before["Spec"],
                 version_added=after["Version"]["Index"] - before["Version"]["Index"],
-                previous_spec_is_spec=after.get("PreviousSpec") == after["Spec"],
+                previous_spec_is_spec=reported_previous(after["Spec"]) == after.get("PreviousSpec"),
                 update_status=(after.get("UpdateStatus") or {}).get("State"))
     back_on_workers(node)
     return dict(sampled, seconds=round(seconds, 2), node=node, tasks_on_node=on_node, left=left)
@@ -225,10 +234,10 @@ def print_report(meta, rounds, summary):
         left = summary[way]["left"]
         after = "identical, index +%d, previous spec %s, update status %s" % (
             left["version_added"], "= spec" if left["previous_spec_is_spec"] else "differs", left["update_status"])
-        print("%-22s%10s  %-15s  %-14s  %s" % (way, cell(summary[way]["median_seconds"], "%.2f s"),
-                                              "%d of 3" % summary[way]["fewest_running"],
-                                              ",".join(str(entry["tasks_on_node"]) for entry in rounds[way]),
-                                              after if left["spec_identical"] else "CHANGED"))
+        print("%-22s%10s  %-15s  %-14s  %s" % (
+            way, cell(summary[way]["median_seconds"], "%.2f s"), "%d of 3" % summary[way]["fewest_running"],
+            ",".join(str(entry["tasks_on_node"]) for entry in rounds[way]),
+            after if left["spec_identical"] else "CHANGED"))
     gaps = [entry["longest_gap"] for entries in rounds.values() for entry in entries if entry["longest_gap"]]
     print("sampler: every 0.1 s plus the API's time; longest gap between samples %.2f s" % max(gaps))
 

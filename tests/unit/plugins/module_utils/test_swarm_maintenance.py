@@ -354,7 +354,6 @@ def test_restored_sets_the_availability_once_and_then_changes_nothing(engine):
     assert not again["changed"] and len(client.writes) == 1
 
 
-
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_run_that_died_with_the_node_drained_gives_back_what_it_had(engine):
     from ansible_collections.dockhand.docker.plugins.module_utils.swarm_maintenance import AVAILABILITY_LABEL
