@@ -129,3 +129,110 @@ def test_a_run_killed_before_the_restart_is_finished_by_the_next(working_swarm, 
                  site_vars=changed_vars)
     assert again.returncode == 0 and all(stats["changed"] == 0 for stats in again.stats.values()), again.stats
     assert dockerd_pid(worker) == restarted
+
+
+def changed_site_vars(tmp_path, old, new, host_vars=None):
+    """A copy of the lab's site variables with one text of docker_hosts.yml replaced, and optional
+    host_vars files ({host: yaml text})."""
+    changed = tmp_path / "lab"
+    shutil.copytree(LAB_SITE_VARS, changed)
+    hosts_vars = changed / "group_vars" / "docker_hosts.yml"
+    hosts_vars.write_text(hosts_vars.read_text().replace(old, new))
+    assert new in hosts_vars.read_text()
+    for host, text in (host_vars or {}).items():
+        (changed / "host_vars").mkdir(exist_ok=True)
+        (changed / "host_vars" / ("%s.yml" % host)).write_text(text)
+    return changed
+
+
+def leader_host():
+    lines = node_docker(MANAGERS[0], "node", "ls", "--filter", "role=manager", "--format",
+                        "{{.Hostname}} {{.ManagerStatus}}").split("\n")
+    return next(line.split()[0] for line in lines if line.endswith("Leader"))
+
+
+def converge_back(inventory):
+    """site.yml's docker_host stage with the lab's own variables: the engines back as they were
+    (those a test changed restart once more)."""
+    run = site(inventory, "--tags", "docker_host")
+    assert run.returncode == 0, run.failed_messages()
+
+
+def test_a_manager_whose_restart_fails_is_rolled_back_given_back_and_the_roll_stops_there(working_swarm, tmp_path):
+    """A manager that is not the leader gets a data-root its engine cannot use: its restart fails, daemon.json is put
+    back, the engine runs again and the node is active; the leader (restarted last) is not restarted."""
+    leading = leader_host()
+    bad = next(node for node in MANAGERS if node != leading)
+    changed = changed_site_vars(tmp_path, "max-size: 10m", "max-size: 30m",
+                                {bad: "docker_host_daemon_settings:\n  data-root: /proc/dockhand-data\n"})
+    before = dict((node, dockerd_pid(node)) for node in NODES)
+    daemon_json = node_sh(bad, "cat", "/etc/docker/daemon.json")
+    try:
+        with SwarmSampler(NODES, services=[REPLICATED, GLOBAL], managers=MANAGERS) as sampler:
+            run = site(working_swarm, "--tags", "docker_host", site_vars=changed)
+        figures = sampler.figures()
+        print("failed manager restart figures:", json.dumps(figures))
+        assert run.returncode != 0
+        messages = run.failed_messages()
+        assert "The roll stopped at %s" % bad in messages, messages
+        assert "/proc/dockhand-data" in messages, messages  # the engine's own words
+        assert node_sh(bad, "cat", "/etc/docker/daemon.json") == daemon_json
+        assert node_docker(bad, "info", "--format", "{{.DockerRootDir}}") == "/var/lib/docker"
+        assert node_docker(MANAGERS[0], "node", "inspect", "--format", "{{.Spec.Availability}}", bad) == "active"
+        assert dockerd_pid(leading) == before[leading], "the leader restarts last: never, after a failure"
+        assert figures["fewest_managers_up"] >= 2, figures
+        assert figures["fewest_running"][REPLICATED] >= 2, figures
+    finally:
+        converge_back(working_swarm)
+
+
+def test_a_stopped_manager_stops_the_roll_before_any_engine_restarts(working_swarm, tmp_path):
+    """A manager's engine is stopped and that host left out of the play: restarting either other manager
+    would leave one of three, so no engine restarts and the message names the stopped one."""
+    leading = leader_host()
+    stopped = next(node for node in reversed(MANAGERS) if node != leading)
+    changed = changed_site_vars(tmp_path, "max-size: 10m", "max-size: 40m")
+    playing = [node for node in NODES if node != stopped]
+    before = dict((node, dockerd_pid(node)) for node in playing)
+    node_sh(stopped, "systemctl", "stop", "docker.service", "docker.socket")
+    try:
+        wait_for("%s to be unreachable" % stopped, lambda: "Unreachable" in node_docker(
+            leading, "node", "ls", "--filter", "name=%s" % stopped, "--format", "{{.ManagerStatus}}"),
+            timeout=60)
+        run = site(working_swarm, "--tags", "docker_host", "--limit", ",".join(playing), site_vars=changed)
+        assert run.returncode != 0
+        messages = run.failed_messages()
+        assert "%s (unreachable)" % stopped in messages and "no engine was restarted" in messages, messages
+        assert dict((node, dockerd_pid(node)) for node in playing) == before
+        # The configuration was written and the restart left due: the next run, with node3 back, restarts.
+        assert all(node_sh(node, "ls", "/var/lib/dockhand") == "restart-pending" for node in playing)
+    finally:
+        node_sh(stopped, "systemctl", "start", "docker.service")
+        wait_for("%s to be reachable" % stopped, lambda: "Reachable" in node_docker(
+            leading, "node", "ls", "--filter", "name=%s" % stopped, "--format", "{{.ManagerStatus}}"),
+            timeout=120)
+        converge_back(working_swarm)
+    assert all(node_sh(node, "ls", "/var/lib/dockhand") == "" for node in NODES)
+
+
+def test_rolling_restart_playbook_with_maintenance_tasks_keeps_the_swarm_running(working_swarm, tmp_path):
+    """playbooks/rolling_restart.yml with nothing to change: every engine restarts once, the maintenance
+    tasks run on each drained node, with the same sampler figures as a changed option."""
+    maintenance = tmp_path / "maintenance.yml"
+    maintenance.write_text("- name: Note the maintenance\n  ansible.builtin.command: touch /tmp/dockhand-maintained\n"
+                           "  changed_when: true\n")
+    for node in NODES:
+        node_sh(node, "rm", "-f", "/tmp/dockhand-maintained")
+    before = dict((node, dockerd_pid(node)) for node in NODES)
+    with SwarmSampler(NODES, services=[REPLICATED, GLOBAL], managers=MANAGERS) as sampler:
+        run = site(working_swarm, "-e", "docker_host_maintenance_tasks=%s" % maintenance,
+                   playbook=os.path.join(REPO_ROOT, "playbooks", "rolling_restart.yml"))
+    figures = sampler.figures()
+    print("rolling_restart.yml figures:", json.dumps(figures))
+    assert run.returncode == 0, run.failed_messages()
+    assert all(dockerd_pid(node) != before[node] for node in NODES)
+    assert all(node_sh(node, "ls", "/tmp/dockhand-maintained") for node in NODES)
+    assert figures["per_second"] >= 4, figures
+    assert figures["fewest_managers_up"] >= 2, figures
+    assert figures["leaderless_stretches"] <= 1, figures
+    assert figures["fewest_running"][REPLICATED] >= 3, figures
