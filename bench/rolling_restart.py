@@ -115,8 +115,8 @@ def measure(args, workdir):
 
 def print_report(rows):
     print()
-    print("%-10s %8s %9s %12s %11s %15s %12s %10s" % ("row", "wall s", "samples/s", "managers up", "engines down",
-                                                        "leaderless", "longest s", "web/agent"))
+    print("%-10s %8s %9s %12s %11s %15s %12s %10s" % (
+        "row", "wall s", "samples/s", "managers up", "engines down", "leaderless", "longest s", "web/agent"))
     for row, figures in rows.items():
         print("%-10s %8.1f %9s %12s %11s %15s %12s %10s" % (
             row, figures["seconds"], figures["per_second"], figures["fewest_managers_up"],
@@ -127,7 +127,7 @@ def print_report(rows):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--before", default=BEFORE, help="the commit whose docker_host restarts in parallel")
     parser.add_argument("--keep-lab", action="store_true")
     args = parser.parse_args(argv)
