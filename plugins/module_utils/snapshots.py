@@ -265,8 +265,8 @@ def restore(root, name, check_mode=False):
         current = describe(path) if not _is_directory(path) else dict(state='directory', path=path)
         if same_state(record, current):
             absent = record['target'] if record['state'] == 'link' else record
-            if absent['state'] == 'absent' and _remove_empty_directories(absent.get('missing_dirs') or [],
-                                                                           check_mode):
+            made = (absent.get('missing_dirs') or []) if absent['state'] == 'absent' else []
+            if _remove_empty_directories(made, check_mode):
                 restored.append(path)
             continue
         restored.append(path)

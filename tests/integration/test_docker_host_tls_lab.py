@@ -17,7 +17,7 @@ RESTART_FILES = [DAEMON_JSON, TLS_DIR + "/ca.pem", TLS_DIR + "/cert.pem", TLS_DI
 TLS_KEYS = {"hosts", "tls", "tlsverify", "tlscacert", "tlscert", "tlskey"}
 
 
-def files_state(node, paths=RESTART_FILES):
+def files_state(node, paths=tuple(RESTART_FILES)):
     """Per path: 'absent', the link's target, or mode, owner and SHA-256 of the content (byte for byte)."""
     script = ('for p in %s; do if [ -L "$p" ]; then echo "$p link $(readlink "$p")"; '
               'elif [ -d "$p" ]; then echo "$p directory $(stat -c "%%a %%u:%%g" "$p")"; '
@@ -132,9 +132,8 @@ def test_turning_the_listener_off_removes_its_keys_files_and_drop_in(lab_nodes, 
     assert off.returncode == 0, off.failed_messages()
     config = daemon_keys(node)
     assert not TLS_KEYS & set(config) and config["log-driver"] == "local", config
-    assert files_state(node, [TLS_DIR + "/ca.pem", TLS_DIR + "/cert.pem", TLS_DIR + "/key.pem", DROP_IN, MARKER]) \
-        .split("\n")[:-1] == ["%s absent" % path for path in (TLS_DIR + "/ca.pem", TLS_DIR + "/cert.pem",
-                                                             TLS_DIR + "/key.pem", DROP_IN, MARKER)]
+    gone = [TLS_DIR + "/ca.pem", TLS_DIR + "/cert.pem", TLS_DIR + "/key.pem", DROP_IN, MARKER]
+    assert files_state(node, gone).splitlines() == ["%s absent" % path for path in gone]
     assert node_sh(node, "docker info --format '{{.Name}}'").strip() == node
     assert tls_answers(address, work).startswith("failed: ")
     again = role(lab_nodes, node, {"docker_host_tls_listener": False, "docker_host_log_driver": "local"})
