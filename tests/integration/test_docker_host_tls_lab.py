@@ -164,3 +164,19 @@ def test_hosts_through_the_settings_listens_on_both_sockets(lab_nodes, nodes, re
     assert "hosts" not in daemon_keys(node)
     assert node_sh(node, "test -e %s && echo yes || echo no" % DROP_IN).strip() == "no"
     assert node_sh(node, "docker info --format '{{.Name}}'").strip() == node
+
+
+def test_hosts_next_to_a_host_flag_in_docker_opts_is_refused_before_any_change(lab_nodes, nodes):
+    node = systemd_node(nodes, "bookworm")
+    node_sh(node, "cp /etc/default/docker /tmp/default-docker && "
+                  "echo 'DOCKER_OPTS=\"-H unix:///run/docker-opts.sock\"' >> /etc/default/docker")
+    try:
+        before = files_state(node)
+        run = role(lab_nodes, node, {"docker_host_daemon_settings": TWO_SOCKETS})
+        assert run.returncode != 0
+        message = failure_message(run, node)
+        assert message.startswith("/etc/default/docker gives dockerd -H in DOCKER_OPTS"), message
+        assert "docker_host_daemon_settings.hosts" in message and "Nothing was changed" in message, message
+        assert files_state(node) == before
+    finally:
+        node_sh(node, "mv /tmp/default-docker /etc/default/docker")
