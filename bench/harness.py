@@ -57,6 +57,8 @@ def five_node_lab(keep=False, bridge_registry=False):
     finally:
         if not keep:
             subprocess.run([sys.executable, str(LAB), "down"], check=False, stdout=subprocess.DEVNULL)
+            if bridge_registry:  # the relay started the loopback registries; nothing is left running
+                subprocess.run([sys.executable, str(LAB), "registry", "down"], check=False, stdout=subprocess.DEVNULL)
 
 
 def engine_client():

@@ -12,15 +12,7 @@ __metaclass__ = type
 
 from ansible.module_utils.common._collections_compat import Mapping
 
-
-def _get(mapping, *keys, **kwargs):
-    """``mapping[key1][key2]...`` or ``default`` where any level is missing or not a mapping."""
-    value = mapping
-    for key in keys:
-        if not isinstance(value, Mapping) or key not in value:
-            return kwargs.get('default')
-        value = value[key]
-    return value if value is not None else kwargs.get('default')
+from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import dig
 
 
 def _ran(result):
@@ -29,8 +21,8 @@ def _ran(result):
 
 
 def _swarm_lines(hostvars, hosts):
-    lead = _get(hostvars[hosts[0]], 'swarm_survey', 'lead') if hosts else None
-    swarm = _get(hostvars[lead], 'swarm_final_state', default={}) if lead and lead in hostvars else {}
+    lead = dig(hostvars[hosts[0]], 'swarm_survey', 'lead') if hosts else None
+    swarm = dig(hostvars[lead], 'swarm_final_state', default={}) if lead and lead in hostvars else {}
     if not swarm:
         return []
     quorum = swarm['quorum']
@@ -46,7 +38,7 @@ def _swarm_lines(hostvars, hosts):
 def _engine_lines(hostvars, hosts):
     lines = []
     for name in hosts:
-        engine = _get(hostvars[name], 'docker_host_engine', 'engine', default={})
+        engine = dig(hostvars[name], 'docker_host_engine', 'engine', default={})
         lines.append('engine %-16s docker %-14s logging %s'
                      % (name, engine.get('server_version', '?'), engine.get('logging_driver', '?')))
     return lines
@@ -55,18 +47,18 @@ def _engine_lines(hostvars, hosts):
 def _image_lines(hostvars, hosts):
     lines = []
     for name in hosts:
-        built = _get(hostvars[name], 'images_result')
+        built = dig(hostvars[name], 'images_result')
         if _ran(built):
             checked = [push for image in built.get('images') or [] for push in image.get('pushed') or []]
         else:
-            checked = _get(hostvars[name], 'docker_host_preflight', 'images_plan', 'pushed', default=[])
+            checked = dig(hostvars[name], 'docker_host_preflight', 'images_plan', 'pushed', default=[])
         lines.extend('image %s@%s (in the registry, from %s)' % (push['ref'], push['digest'], name) for push in checked)
     return lines
 
 
 def _wanted(hostvars, host, list_var, defaults_var):
-    declared = _get(hostvars[host], list_var, default=[])
-    defaults = _get(hostvars[host], defaults_var, default={})
+    declared = dig(hostvars[host], list_var, default=[])
+    defaults = dig(hostvars[host], defaults_var, default={})
     return dict((item['name'], dict(defaults, **item)) for item in declared if isinstance(item, Mapping))
 
 
@@ -75,18 +67,18 @@ def _service_lines(hostvars, managers):
         return []
     host = managers[0]
     wanted = _wanted(hostvars, host, 'services_list', 'services_defaults')
-    ran = _get(hostvars[host], 'services_result')
+    ran = dig(hostvars[host], 'services_result')
     facts = dict((entry['name'], entry) for entry in
-                 _get(hostvars[host], 'docker_host_preflight', 'services_plan', 'services', default=[]))
+                 dig(hostvars[host], 'docker_host_preflight', 'services_plan', 'services', default=[]))
     lines = []
     if _ran(ran):
-        listed = [(entry['name'], entry.get('action'), entry.get('image'), _get(entry, 'rollout', default={}))
+        listed = [(entry['name'], entry.get('action'), entry.get('image'), dig(entry, 'rollout', default={}))
                   for entry in ran.get('services') or []]
     else:
-        listed = [(name, 'unchanged', _get(facts, name, 'image'), _get(facts, name, 'converged', default={}))
+        listed = [(name, 'unchanged', dig(facts, name, 'image'), dig(facts, name, 'converged', default={}))
                   for name in wanted if name in facts]
     for name, action, image, tasks in listed:
-        limits = _get(wanted, name, 'limits', default={})
+        limits = dig(wanted, name, 'limits', default={})
         lines.append('service %s %s: %s/%s tasks, image %s, memory %s, cpus %s'
                      % (name, action, tasks.get('running', '?'), tasks.get('desired', '?'), image or '?',
                         limits.get('memory', '-'), limits.get('cpus', '-')))
@@ -97,11 +89,11 @@ def _container_lines(hostvars, hosts):
     lines = []
     for name in hosts:
         wanted = _wanted(hostvars, name, 'containers_list', 'containers_defaults')
-        ran = _get(hostvars[name], 'containers_result')
+        ran = dig(hostvars[name], 'containers_result')
         if _ran(ran):
             listed = [(entry['name'], entry['action']) for entry in ran.get('containers') or []]
         else:
-            actions = _get(hostvars[name], 'docker_host_preflight', 'containers_plan', 'actions', default={})
+            actions = dig(hostvars[name], 'docker_host_preflight', 'containers_plan', 'actions', default={})
             listed = list(actions.items())
         for container, action in listed:
             spec = wanted.get(container, {})

@@ -9,6 +9,10 @@ __metaclass__ = type
 import glob
 import os
 
+# docker_host writes it before it changes what the engine reads at start, and removes it after the
+# restart: a run that died in between leaves it, and the next run restarts the engine.
+RESTART_MARKER = '/var/lib/dockhand/restart-pending'
+
 
 def swarm_facts(info):
     """This engine's part in a swarm, from ``GET /info``."""
@@ -60,7 +64,7 @@ def engine_facts(info, version, client):
                         running=running, paused=paused, stopped=stopped),
         images=info.get('Images'),
         swarm=swarm_facts(info),
-        host=host_facts() if client.docker_host.startswith('unix://') else None,
+        host=local_host_facts() if client.docker_host.startswith('unix://') else None,
     )
 
 
@@ -73,3 +77,13 @@ def host_facts(root='/'):
                  for base in ('etc/systemd/system', 'lib/systemd/system')]
         return dict(init_system='systemd', service_enabled=any(os.path.lexists(want) for want in wants))
     return dict(init_system='sysv', service_enabled=bool(glob.glob(path('etc', 'rc[2-5].d', 'S[0-9][0-9]docker'))))
+
+
+def local_host_facts():
+    """The host block of a local engine: how it is run, and whether a restart is due."""
+    return dict(host_facts(), restart_pending=restart_pending())
+
+
+def restart_pending(root='/'):
+    """Whether a run changed the engine's configuration and has not restarted it yet (the marker is there)."""
+    return os.path.lexists(os.path.join(root, RESTART_MARKER.lstrip('/')))

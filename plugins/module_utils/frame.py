@@ -202,8 +202,9 @@ class ItemForm(object):
             if not name:
                 raise InvalidValue('%s: every item needs a %s' % (label, self.name_key))
             if name in seen:
-                raise InvalidValue('%s: the %s %r is used twice in %s (also by %s[%d])'
-                                   % (label, self.name_key, name, self.list_key, self.list_key, seen[name]))
+                raise InvalidValue('%s: the %s %s is used twice in %s (also by %s[%d])'
+                                   % (label, self.name_key, short_repr(name), self.list_key, self.list_key,
+                                      seen[name]))
             seen[name] = index
             merged.append((name, item))
         return merged

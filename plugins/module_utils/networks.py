@@ -842,9 +842,9 @@ class Networks(Resource):
         if plan.action == 'removed':
             return dict(id=None, detached=detached, reattached=[])
         try:
-            new_id = self._create(plan.name, plan.body)
+            new_id = self._create(plan.name, plan.body, after_removal=True)
         except DockerError as exc:
-            old_id = self._create(plan.name, restore_body(plan.current))
+            old_id = self._create(plan.name, restore_body(plan.current), after_removal=True)
             back = self._reattach(plan.users, old_id, detached)
             raise DockerError('%s; the network was created again as it was (ID %s)%s' % (
                 exc.msg, old_id, _reattached_note(back)), id=old_id, detached=detached, reattached=back['done'])
@@ -854,9 +854,19 @@ class Networks(Resource):
                 plan.name, new_id, '; '.join(back['failed'])), id=new_id, detached=detached, reattached=back['done'])
         return dict(id=new_id, detached=detached, reattached=back['done'])
 
-    def _create(self, name, body):
-        created = self.client.post_json('create network %s' % name, '/networks/create', [], body)
-        return created['Id']
+    def _create(self, name, body, after_removal=False):
+        """Create the network; just after the old one of that name was removed, a node that ran tasks
+        on it may still hold its copy for a few seconds, and the engine then refuses the name as
+        taken: that is waited out, up to wait_timeout."""
+        deadline = time.time() + self.wait_timeout
+        while True:
+            try:
+                created = self.client.post_json('create network %s' % name, '/networks/create', [], body)
+                return created['Id']
+            except DockerError as exc:
+                if not after_removal or 'already exists' not in exc.msg or time.time() > deadline:
+                    raise
+            self._sleep(1)
 
     def _detach(self, plan):
         detached = []

@@ -13,6 +13,9 @@ description:
   - Reports what C(docker version) and C(docker info) tell an operator about one Docker engine,
     in a stable, flat shape meant for preflight checks and conditionals.
   - Changes nothing; always reports C(changed=false).
+  - Always reports RV(checks), the facts a preflight needs to find hazards before a change (the
+    clocks, the engine version, C(live-restore), the swarm node certificate's expiry); with
+    O(probe_ports), also whether this host reaches the swarm's ports of the other members.
 author:
   - dockhand.docker maintainers (@dockhand)
 version_added: 0.1.0
@@ -32,6 +35,41 @@ options:
         as RV(swarm_info), from the same engine read; one call instead of two when a play needs both.
     type: bool
     default: false
+  probe_ports:
+    description:
+      - TCP ports to connect to from the managed host, reported in RV(checks.ports); nothing is sent
+        over a connection, it is closed once made.
+      - The connects run in parallel threads, at most 32 at once; a port that does not answer
+        within 3 seconds counts as blocked (a LAN answers in milliseconds, and 3 s covers one lost SYN).
+      - When this host is a swarm member, each manager its engine knows (C(Swarm.RemoteManagers)
+        of C(docker info)) is probed on its swarm port too, unless listed here already.
+      - The P(dockhand.docker.docker_host#role) role and C(dockhand.docker.site) pass every
+        manager's C(2377) and every other member's C(7946), from the inventory.
+      - An empty list probes only the managers the engine knows.
+    type: list
+    elements: dict
+    suboptions:
+      address:
+        description: Host name or IP address to connect to.
+        type: str
+        required: true
+      port:
+        description: TCP port.
+        type: int
+        required: true
+      proto:
+        description: Only C(tcp) is probed (the swarm's UDP ports cannot be tested by a connect).
+        type: str
+        choices: [tcp]
+        default: tcp
+  controller_time:
+    description:
+      - The controller's clock when the task was sent, in seconds since the epoch, as
+        C({{ now().timestamp() }}) gives it; returned in RV(checks.clock.controller_time).
+      - With the controller's clock after the task, it brackets the moment the engine was read, so a
+        comparison of the clocks (the P(dockhand.docker.docker_host#role) role's hazard check) cannot
+        blame a host for the time the task took.
+    type: float
   plan_daemon_config:
     description:
       - Also tell whether M(dockhand.docker.daemon_config) with these options would change the
@@ -119,6 +157,20 @@ EXAMPLES = r'''
     log_driver: local
     log_opts: {max-size: 10m}
   when: not docker_engine.daemon_config_plan.in_sync
+
+- name: Read the engine, and whether this host reaches the managers' swarm port
+  dockhand.docker.engine_info:
+    controller_time: "{{ now().timestamp() }}"
+    probe_ports:
+      - {address: 10.0.0.11, port: 2377}
+      - {address: 10.0.0.12, port: 2377}
+  register: docker_engine
+
+- name: Stop when a manager cannot be reached
+  ansible.builtin.assert:
+    that: docker_engine.checks.ports | rejectattr('open') | list | length == 0
+    fail_msg: >-
+      {{ docker_engine.checks.ports | rejectattr('open') | map(attribute='address') | join(', ') }} not reachable
 
 - name: Talk to a remote engine over TLS
   dockhand.docker.engine_info:
@@ -279,6 +331,97 @@ engine:
             - Whether the C(docker) service starts at boot (a systemd C(multi-user.target) want,
               or an rc start link).
           type: bool
+        restart_pending:
+          description:
+            - Whether C(/var/lib/dockhand/restart-pending) is there - the mark P(dockhand.docker.docker_host#role)
+              leaves between changing the engine's configuration and restarting it, so that a run that
+              stopped in between is finished by the next one.
+          type: bool
+checks:
+  description: What a preflight needs to find hazards before any change.
+  returned: success
+  type: dict
+  contains:
+    engine_version:
+      description: Docker engine version.
+      type: str
+      sample: 20.10.24
+    live_restore:
+      description: Whether the engine runs with C(live-restore) (which swarm mode refuses).
+      type: bool
+    swarm_state:
+      description: C(inactive), C(pending), C(active), C(locked) or C(error).
+      type: str
+    is_manager:
+      description: Whether this node is a swarm manager.
+      type: bool
+    node_address:
+      description: Address this node is known by in the swarm; empty when not in a swarm.
+      type: str
+    clock:
+      description: The clocks, read with the engine.
+      type: dict
+      contains:
+        engine_system_time:
+          description: The engine's clock (C(SystemTime) of C(docker info)), as it wrote it.
+          type: str
+          sample: '2026-03-01T12:00:00.123456789Z'
+        engine_time:
+          description: The engine's clock in seconds since the epoch; null when it gave none.
+          type: float
+        host_time:
+          description: The managed host's clock when the engine was read, in seconds since the epoch.
+          type: float
+        controller_time:
+          description: O(controller_time) as given; null without it.
+          type: float
+    swarm_cert:
+      description:
+        - The swarm node certificate (C(<DockerRootDir>/swarm/certificates/swarm-node.crt)); null when
+          the engine is not in a swarm, has no such file or is not on this host (O(docker_host) not C(unix://)).
+      type: dict
+      contains:
+        path:
+          description: The certificate file.
+          type: str
+        not_after:
+          description: When it expires (UTC, ISO 8601); null when it could not be read.
+          type: str
+          sample: '2026-06-01T12:00:00Z'
+        days_left:
+          description: Days until it expires by the host's clock (negative when it has expired).
+          type: float
+          sample: 89.5
+        error:
+          description: Why it could not be read; null when it was.
+          type: str
+    ports:
+      description: Each port probed (O(probe_ports) and the managers the engine knows); null without O(probe_ports).
+      type: list
+      elements: dict
+      contains:
+        address:
+          description: The address connected to.
+          type: str
+        port:
+          description: The port.
+          type: int
+        proto:
+          description: C(tcp).
+          type: str
+        source:
+          description: C(given) (from O(probe_ports)) or C(swarm) (a manager the engine knows).
+          type: str
+        open:
+          description: Whether the connect succeeded.
+          type: bool
+        error:
+          description: Why it did not (C(connection refused), C(no answer within 3 s)...); null when open.
+          type: str
+    ports_seconds:
+      description: How long the probes took, in seconds.
+      returned: when O(probe_ports) is given
+      type: float
 swarm_info:
   description:
     - The result M(dockhand.docker.swarm_info) would give (C(state), C(is_manager), C(node_id),
@@ -417,6 +560,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils import (
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import masked_options, plan_options
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.engine_checks import read_checks
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import read_swarm
 
@@ -424,7 +568,10 @@ from ansible_collections.dockhand.docker.plugins.module_utils.swarm import read_
 def gather(module):
     client = module.client
     info, version = client.info(), client.version()
-    result = dict(engine=engine_facts(info, version, client))
+    result = dict(engine=engine_facts(info, version, client),
+                  checks=read_checks(info, version, client.docker_host.startswith('unix://'),
+                                     wanted_ports=module.params['probe_ports'],
+                                     controller_time=module.params['controller_time']))
     if module.params['swarm_info']:
         result['swarm_info'] = read_swarm(client, info)
     if module.params['plan_daemon_config'] is not None:
@@ -464,6 +611,11 @@ def main():
     module = DockhandModule(masked_params=masked_params,
                             argument_spec=dict(raw=dict(type='bool', default=False),
                                                swarm_info=dict(type='bool', default=False),
+                                               probe_ports=dict(type='list', elements='dict', options=dict(
+                                                   address=dict(type='str', required=True),
+                                                   port=dict(type='int', required=True),
+                                                   proto=dict(type='str', choices=['tcp'], default='tcp'))),
+                                               controller_time=dict(type='float'),
                                                plan_daemon_config=dict(type='dict'),
                                                plan_images=dict(type='list', elements='dict'),
                                                plan_containers=dict(type='list', elements='dict'),

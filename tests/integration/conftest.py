@@ -90,3 +90,18 @@ def installed_collection(tmp_path_factory):
                              check=False, env=ansible_env(ANSIBLE_COLLECTIONS_PATH=str(installed)))
     assert install.returncode == 0, install.stdout + install.stderr
     return {"tarball": tarballs[0], "path": installed, "names": names}
+
+
+@pytest.fixture(scope="module")
+def site_lab(lab_nodes, registries, lab_tool_module):
+    """The lab, bare, with the loopback registry relayed into the nodes, and site.yml (with the lab's
+    site variables, inventories/lab) run once: a converged site for the module's tests."""
+    from test_site_lab import NODES, site
+
+    from swarm_tools import reset_swarm
+    reset_swarm(NODES)
+    lab_tool_module.registry_bridge()
+    first = site(lab_nodes)
+    assert first.returncode == 0, first.failed_messages()
+    yield dict(inventory=lab_nodes, first=first)
+    reset_swarm(NODES)

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from ansible_runner import REPO_ROOT, VENV_BIN, PlaybookRun, ansible_env
-from swarm_tools import node_docker, node_list, reset_swarm
+from swarm_tools import node_docker, node_list
 
 pytestmark = pytest.mark.lab
 
@@ -22,17 +22,6 @@ DAEMON_JSON_TASK = "Set the managed daemon.json keys"
 # Actions that run on the controller only; every other action connects to its host.
 CONTROLLER_ACTIONS = {"ansible.builtin.set_fact", "ansible.builtin.assert", "ansible.builtin.debug",
                       "ansible.builtin.include_tasks", "ansible.builtin.validate_argument_spec", "ansible.builtin.meta"}
-
-
-@pytest.fixture(scope="module")
-def site_lab(lab_nodes, registries, lab_tool_module):
-    """The lab, bare, with the loopback registry relayed into the nodes, and site.yml run once."""
-    reset_swarm(NODES)
-    lab_tool_module.registry_bridge()
-    first = site(lab_nodes)
-    assert first.returncode == 0, first.failed_messages()
-    yield dict(inventory=lab_nodes, first=first)
-    reset_swarm(NODES)
 
 
 def site(inventory, *extra_args, site_vars=LAB_SITE_VARS, playbook=None, env=None):

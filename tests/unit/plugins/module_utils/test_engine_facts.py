@@ -1,4 +1,9 @@
-from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts, host_facts, swarm_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.engine import (
+    engine_facts,
+    host_facts,
+    restart_pending,
+    swarm_facts,
+)
 
 
 class Client:
@@ -73,3 +78,11 @@ def test_host_facts_init_scripts(tmp_path):
     assert host_facts(str(tmp_path)) == {"init_system": "sysv", "service_enabled": False}
     (tmp_path / "etc" / "rc2.d" / "S01docker").write_text("")
     assert host_facts(str(tmp_path)) == {"init_system": "sysv", "service_enabled": True}
+
+
+def test_restart_pending_is_the_marker_or_a_link_to_nothing(tmp_path):
+    assert restart_pending(str(tmp_path)) is False
+    marker = tmp_path / "var" / "lib" / "dockhand" / "restart-pending"
+    marker.parent.mkdir(parents=True)
+    marker.symlink_to(tmp_path / "nowhere")
+    assert restart_pending(str(tmp_path)) is True

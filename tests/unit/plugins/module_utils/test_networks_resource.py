@@ -126,6 +126,27 @@ def test_force_detaches_recreates_and_reattaches_containers_with_aliases_and_add
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_name_still_taken_just_after_the_removal_is_waited_out(engine):
+    # Seen on the lab: a node's copy of the removed overlay holds the name for a moment.
+    client = engine_with(engine, "network-bridge-used")
+    client.fail["post_json"] = DockerError("network with name rec-bridge-ipam already exists (HTTP 409)",
+                                           status_code=409)
+    sleeps = []
+    [result] = run(client, sleeps=sleeps, name="rec-bridge-ipam", labels={"team": "y"}, force=True)
+    assert result["action"] == "recreated" and sleeps == [1]
+    assert client.networks["rec-bridge-ipam"]["Labels"] == {"team": "y"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_new_network_whose_name_is_taken_fails_at_once(engine):
+    client = engine_with(engine)
+    client.fail["post_json"] = DockerError("network with name web already exists (HTTP 409)", status_code=409)
+    sleeps = []
+    [result] = run(client, sleeps=sleeps, name="web")
+    assert result["failed"] and "already exists" in result["msg"] and sleeps == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_force_moves_a_service_waiting_until_its_old_tasks_let_the_network_go(engine):
     client = engine_with(engine, "network-overlay-service", services=True)
     client.busy_removals = 3
