@@ -1302,21 +1302,33 @@ def registry_bridge(network=NETWORK):
     BRIDGE_DIR.mkdir(parents=True, exist_ok=True)
     (BRIDGE_DIR / ("%s.gateway" % network)).write_text(gateway + "\n")
     _bridge_host_relays(network, gateway)
+    _wait_host_relays(network, gateway)
     names = docker("network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}",
                    network).stdout.split()
+    script = ("pkill -f '^socat TCP-LISTEN:(5000|5001),bind=127.0.0.1' ; " + " ".join(
+        "socat TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr TCP:%s:%d >/dev/null 2>&1 &" % (port, gateway, port)
+        for port in REGISTRIES.values()))
+    probe = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:%d/v2/', timeout=3)" \
+        % REGISTRIES["plain"]
 
     def relay(name):
-        script = ("pkill -f '^socat TCP-LISTEN:(5000|5001),bind=127.0.0.1' ; " + " ".join(
-            "socat TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr TCP:%s:%d >/dev/null 2>&1 &" % (port, gateway, port)
-            for port in REGISTRIES.values()))
+        # The deadline is generous: on a loaded 2-core machine one `docker exec` can take seconds.
+        # A relay that does not answer within 5 s is started again.
         docker("exec", name, "sh", "-c", script, timeout=30)
-        deadline = time.monotonic() + 10
-        probe = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:%d/v2/', timeout=3)" \
-            % REGISTRIES["plain"]
+        deadline = time.monotonic() + 40
+        started = time.monotonic()
         while docker("exec", name, "python3", "-c", probe, check=False, timeout=30).returncode != 0:
             if time.monotonic() > deadline:
-                raise LabError("the registry does not answer on 127.0.0.1:%d inside %s"
-                               % (REGISTRIES["plain"], name))
+                listening = docker("exec", name, "sh", "-c", "pgrep -a socat || echo none", check=False,
+                                   timeout=30).stdout.split("\n")
+                raise LabError("the registry does not answer on 127.0.0.1:%d inside %s (socat there: %s; "
+                               "%s:%d from this machine: %s)"
+                               % (REGISTRIES["plain"], name, "; ".join(line for line in listening if line),
+                                  gateway, REGISTRIES["plain"],
+                                  _http_status("http://%s:%d/v2/" % (gateway, REGISTRIES["plain"])) or "no answer"))
+            if time.monotonic() - started > 5:
+                docker("exec", name, "sh", "-c", script, timeout=30)
+                started = time.monotonic()
             time.sleep(0.2)
     _parallel(relay, names)
     log("registries on 127.0.0.1:%s answer inside %d containers of %s (relayed by %s)"
@@ -1335,6 +1347,28 @@ def _bridge_host_relays(network, gateway):
             continue
         _spawn_detached([socat, "TCP-LISTEN:%d,bind=%s,fork,reuseaddr" % (port, gateway),
                          "TCP:127.0.0.1:%d" % port], pidfile, BRIDGE_DIR / ("%s.log" % network))
+
+
+def _wait_host_relays(network, gateway):
+    """Until the registries answer on gateway:port from this machine; a relay that died (its
+    port still held by a registry that was stopping, say) is started once more."""
+    deadline = time.monotonic() + 20
+    restarted = False
+    while True:
+        silent = [port for port in REGISTRIES.values()
+                  if _http_status("http://%s:%d/v2/" % (gateway, port)) is None]
+        if not silent:
+            return
+        if time.monotonic() > deadline:
+            raise LabError("the registries do not answer on %s:%s from this machine (relay log %s:\n%s)"
+                           % (gateway, "/".join(str(port) for port in silent),
+                              BRIDGE_DIR / ("%s.log" % network), _tail(BRIDGE_DIR / ("%s.log" % network))))
+        if not restarted and time.monotonic() > deadline - 15:
+            for port in silent:
+                _stop_bridge_relay(network, port)
+            _bridge_host_relays(network, gateway)
+            restarted = True
+        time.sleep(0.2)
 
 
 def _bridged_networks():

@@ -30,7 +30,6 @@ LIVE_RESTORE_REASON = ('Docker 20.10 and 26.1 refuse to run a swarm node with it
                        '"--live-restore daemon configuration is incompatible with swarm mode")')
 
 
-
 def _split_address(text):
     """(IP, port or None) when ``text`` is an IP address with or without a port, else None
     (an interface name, which is all swarm_advertise_addr may be besides an address)."""

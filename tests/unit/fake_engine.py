@@ -382,3 +382,16 @@ class FakeClient(object):
 
     def _inspect_task(self, ident):
         return copy.deepcopy(self.network_tasks.get(ident))
+
+
+class VirtualTime(object):
+    """A clock for waiters under test (in place of the time module): sleeping moves it on at once."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from ansible_collections.dockhand.docker.plugins.module_utils import frame, rollout
 from ansible_collections.dockhand.docker.plugins.module_utils import swarm_objects as so
 from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import load
-from ansible_collections.dockhand.docker.tests.unit.fake_engine import FakeClient
+from ansible_collections.dockhand.docker.tests.unit.fake_engine import FakeClient, VirtualTime
 from ansible_collections.dockhand.docker.tests.unit.strategies import weighted
 from ansible_collections.dockhand.docker.tests.unit.test_module_inputs_property import (
     ANY,
@@ -105,19 +105,6 @@ def src_files():
             handle.write(content)
     yield
     shutil.rmtree(FILES)
-
-
-class VirtualTime(object):
-    """The rollout waiter's clock: sleeping moves it on at once."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)

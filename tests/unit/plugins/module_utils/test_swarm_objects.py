@@ -13,7 +13,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils import swarm_objec
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.frame import converge
 from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import ENGINES, load
-from ansible_collections.dockhand.docker.tests.unit.fake_engine import FakeClient
+from ansible_collections.dockhand.docker.tests.unit.fake_engine import FakeClient, VirtualTime
 
 # The throwaway contents tools/record_fixtures.py gave the recorded versions (REC_SECRETS).
 FIRST, SECOND = "dockhand-recording-throwaway-1", "dockhand-recording-throwaway-2"
@@ -63,19 +63,6 @@ def swarm(engine="engine-20.10", rotated=False, **extra):
     return FakeClient(info=load(engine, "info-leader"), secrets=load(engine, "secrets" + suffix),
                       configs=load(engine, "configs" + suffix), services=load(engine, "services" + suffix),
                       tasks=tasks, **extra)
-
-
-class VirtualTime(object):
-    """The waiters' clock: sleeping moves it on at once."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)
