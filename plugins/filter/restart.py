@@ -46,6 +46,26 @@ def _watcher(managers, batch, leader_host):
     return others[0] if others else None
 
 
+def _quorum_refusals(states, restarting):
+    """One line for each manager of ``restarting`` whose engine going down would leave the other
+    reachable managers short of a majority (the swarm's nodes as the managers read them)."""
+    nodes = next((state.get('nodes') for state in states.values() if state.get('nodes')), None) or []
+    managers = [node for node in nodes if isinstance(node, Mapping) and node.get('role') == 'manager']
+    refusals = []
+    for host in restarting:
+        node_id = _swarm(states[host]).get('node_id')
+        others = [node for node in managers if node.get('id') != node_id]
+        reachable = [node for node in others if node.get('reachability') == 'reachable']
+        if not managers or len(reachable) >= len(managers) // 2 + 1:
+            continue
+        missing = ', '.join('%s (%s)' % (node.get('hostname') or node.get('id'), node.get('reachability') or 'unknown')
+                            for node in others if node not in reachable)
+        refusals.append('restarting manager %s would leave %d of %d managers reachable, fewer than the majority of '
+                        '%d the swarm needs; not reachable now: %s. Bring them back first; no engine was restarted'
+                        % (host, len(reachable), len(managers), len(managers) // 2 + 1, missing))
+    return refusals
+
+
 def restart_plan(hostvars, hosts, worker_batch=1, spare_managers=()):
     """The restart batches of ``hosts``, in order: ``[{hosts, swarm, via}]``.
 
@@ -53,6 +73,10 @@ def restart_plan(hostvars, hosts, worker_batch=1, spare_managers=()):
     through the manager ``via``); engines outside a swarm form one batch without it. Hosts that need
     no restart are in no batch. ``via`` is a manager of the play, else one of ``spare_managers``
     (the inventory's managers, for a play limited to some hosts), never a host of the batch.
+
+    When a manager due to restart would take the swarm below a majority of reachable managers, the
+    plan is one batch ``{hosts: every host due, refused: [one line per manager]}`` instead: the roll
+    stops before any engine restarts.
     """
     if not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError('restart_plan: hosts must be a list of inventory hosts')
@@ -69,6 +93,10 @@ def restart_plan(hostvars, hosts, worker_batch=1, spare_managers=()):
     leader_id = _leader_id(states)
     leader_host = next((host for host in managers if _swarm(states[host]).get('node_id') == leader_id), None)
     due = [host for host in hosts if states[host].get('restart')]
+
+    refused = _quorum_refusals(states, [host for host in due if host in managers])
+    if refused:
+        return [dict(hosts=due, swarm=True, via=None, refused=refused)]
 
     batches = []
     alone = [host for host in due if host not in members]

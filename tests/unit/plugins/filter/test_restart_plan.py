@@ -106,3 +106,49 @@ def test_a_play_limited_to_workers_is_watched_from_the_inventory_s_managers():
 def test_spare_managers_must_be_a_list():
     with pytest.raises(AnsibleFilterError, match="spare_managers"):
         restart_plan(lab(), HOSTS, 1, "m1")
+
+
+def with_reachability(hostvars, unreachable=()):
+    """The managers' reads of the swarm's nodes with roles and reachability (m1-m3 managers)."""
+    nodes = [{"id": ident, "hostname": "host-%s" % ident, "leader": ident == "n1",
+              "role": "manager" if ident in ("n1", "n2", "n3") else "worker",
+              "reachability": ("unreachable" if ident in unreachable else "reachable")
+              if ident in ("n1", "n2", "n3") else None} for ident in IDS]
+    for name in ("m1", "m2", "m3"):
+        hostvars[name]["docker_host_restart_state"]["nodes"] = nodes
+    return hostvars
+
+
+def test_all_managers_reachable_is_no_refusal():
+    plan = restart_plan(with_reachability(lab()), HOSTS)
+    assert [batch["hosts"] for batch in plan] == [["w1"], ["w2"], ["m2"], ["m3"], ["m1"]]
+    assert not any("refused" in batch for batch in plan)
+
+
+def test_a_manager_already_down_stops_the_roll_before_any_restart_naming_it():
+    # m3's engine is stopped and m3 is left out of the play (--limit): restarting m1 or m2 would
+    # leave 1 of 3 managers.
+    plan = restart_plan(with_reachability(lab(restart=("m1", "m2", "w1")), unreachable=("n3",)),
+                        ["m1", "m2", "w1", "w2"])
+    assert len(plan) == 1 and plan[0]["hosts"] == ["m1", "m2", "w1"] and plan[0]["via"] is None
+    assert len(plan[0]["refused"]) == 2
+    assert all("host-n3 (unreachable)" in line and "1 of 3 managers reachable" in line and "majority of 2" in line
+               for line in plan[0]["refused"]), plan[0]["refused"]
+    assert plan[0]["refused"][0].startswith("restarting manager m1 ")
+
+
+def test_a_manager_down_does_not_stop_workers_alone():
+    plan = restart_plan(with_reachability(lab(restart=("w1", "w2")), unreachable=("n3",)), HOSTS)
+    assert [batch["hosts"] for batch in plan] == [["w1"], ["w2"]]
+
+
+@given(down=st.sets(st.sampled_from(["n1", "n2", "n3"])), restart=st.lists(st.sampled_from(HOSTS), unique=True))
+def test_refused_exactly_when_a_due_manager_would_leave_no_majority(down, restart):
+    plan = restart_plan(with_reachability(lab(restart=restart), unreachable=down), HOSTS)
+    ids = {"m1": "n1", "m2": "n2", "m3": "n3"}
+    refusing = [name for name in HOSTS if name in restart and name in ids
+                and len({"n1", "n2", "n3"} - down - {ids[name]}) < 2]
+    if refusing:
+        assert len(plan) == 1 and [line.split()[2] for line in plan[0]["refused"]] == refusing
+    else:
+        assert not any("refused" in batch for batch in plan)
