@@ -12,6 +12,9 @@ import os
 # docker_host writes it before it changes what the engine reads at start, and removes it after the
 # restart: a run that died in between leaves it, and the next run restarts the engine.
 RESTART_MARKER = '/var/lib/dockhand/restart-pending'
+# docker_host writes it when it opens the TLS listener; with the listener turned off, the role
+# takes away what it opened only where this is.
+TLS_LISTENER_MARKER = '/var/lib/dockhand/docker_host/tls-listener'
 
 
 def swarm_facts(info):
@@ -81,7 +84,8 @@ def host_facts(root='/'):
 
 def local_host_facts():
     """The host block of a local engine: how it is run, and whether a restart is due."""
-    return dict(host_facts(), restart_pending=restart_pending())
+    return dict(host_facts(), restart_pending=restart_pending(),
+                tls_listener_opened=os.path.lexists(TLS_LISTENER_MARKER))
 
 
 def restart_pending(root='/'):

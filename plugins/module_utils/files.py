@@ -84,7 +84,7 @@ def _keep_owner(handle, temp_info, owner, path):
 
 
 def write_atomically(path, data=None, write=None, private=False, new_file_mode=None, directory_mode=DIRECTORY_MODE,
-                     new_owner=None):
+                     new_owner=None, mode=None, owner=None):
     """Replace the file at ``path`` with ``data``, or with what ``write`` writes; return the path written.
 
     Give exactly one of:
@@ -100,7 +100,9 @@ def write_atomically(path, data=None, write=None, private=False, new_file_mode=N
     ``private``) and the ``new_owner`` ``(uid, gid)`` when given (else the process's); missing
     directories are created with ``directory_mode`` and ``new_owner``. ``private`` is for files
     that hold credentials: an existing one also loses any access by group and others, so that a
-    password is never written into a file others can read. A symbolic link at ``path`` (also one whose
+    password is never written into a file others can read. ``mode`` and ``owner`` ``(uid, gid)``
+    give the file exactly that mode and owner whether it exists or not (putting back a file as a
+    snapshot recorded it); they win over all of the above. A symbolic link at ``path`` (also one whose
     target does not exist yet) is followed: the file it points to is replaced, the link stays.
 
     On any failure the temporary file is removed and the target is as it was. A
@@ -130,10 +132,12 @@ def write_atomically(path, data=None, write=None, private=False, new_file_mode=N
             current = None
         if new_file_mode is None:
             new_file_mode = PRIVATE_FILE_MODE if private else PUBLIC_FILE_MODE
-        mode = stat.S_IMODE(current.st_mode) if current else new_file_mode
-        if private:
-            mode &= ~0o077
-        owner = (current.st_uid, current.st_gid) if current else new_owner
+        if mode is None:
+            mode = stat.S_IMODE(current.st_mode) if current else new_file_mode
+            if private:
+                mode &= ~0o077
+        if owner is None:
+            owner = (current.st_uid, current.st_gid) if current else new_owner
         handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(target), suffix='.tmp', dir=directory)
         with os.fdopen(handle, 'wb') as stream:
             if data is not None:

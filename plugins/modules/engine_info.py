@@ -337,6 +337,12 @@ engine:
               leaves between changing the engine's configuration and restarting it, so that a run that
               stopped in between is finished by the next one.
           type: bool
+        tls_listener_opened:
+          description:
+            - Whether C(/var/lib/dockhand/docker_host/tls-listener) is there - the mark
+              P(dockhand.docker.docker_host#role) leaves when it opens the TLS listener, so that turning
+              the listener off takes away what it opened.
+          type: bool
 checks:
   description: What a preflight needs to find hazards before any change.
   returned: success

@@ -316,3 +316,16 @@ def test_backup_of_a_symlink_copies_its_target_beside_the_link(tmp_path):
 def test_backup_of_a_missing_file_is_one_line(tmp_path):
     with pytest.raises(DockerError, match="^cannot back up .*/daemon.json: No such file or directory$"):
         files.make_backup(str(tmp_path / "daemon.json"))
+
+
+def test_exact_mode_and_owner_win_over_the_existing_file(tmp_path):
+    path = tmp_path / "key.pem"
+    path.write_text("new key\n")
+    os.chmod(str(path), 0o644)
+    files.write_atomically(str(path), "old key\n", mode=0o600, owner=owner_of(tmp_path))
+    assert path.read_text() == "old key\n" and mode_of(path) == 0o600
+    files.write_atomically(str(path), "old key\n", private=True, mode=0o640)
+    assert mode_of(path) == 0o640
+    if AS_ROOT:
+        files.write_atomically(str(path), "old key\n", mode=0o600, owner=(1234, 5678))
+        assert owner_of(path) == (1234, 5678) and mode_of(path) == 0o600
