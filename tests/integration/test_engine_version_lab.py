@@ -127,3 +127,48 @@ def test_engine_version_up_down_held_and_refused(lab_nodes, apt_node):
     assert package(node) == (original, True)
     assert dockerd(node)[0] == pid_down
     assert node_sh(node, "cat /etc/docker/daemon.json 2>/dev/null || echo none") == daemon_json
+
+
+HOOK = "/etc/apt/apt.conf.d/99dockhand-test-tasks"
+TASKS_AT_PACKAGE_WORK = "/tmp/dockhand-tasks-at-package-work"
+SERVICE = "enginever-web"
+
+
+def test_a_swarm_worker_changes_version_while_drained(lab_nodes, apt_node, lab_tool_module, test_image):
+    """The package work of a swarm member runs in its drained window: a dpkg hook in the worker counts
+    the service's tasks running there when apt starts (none), and the node is active again after."""
+    from swarm_tools import node_docker, reset_swarm, wait_for
+
+    worker, (original, bumped) = apt_node
+    address = dict((node["name"], node["address"]) for node in lab_nodes["nodes"])
+    manager = [name for name, node in sorted(address.items()) if name != worker
+               and next(n for n in lab_nodes["nodes"] if n["name"] == name)["release"] == "bookworm"][0]
+    reset_swarm([manager, worker])
+    lab_tool_module.load_images([test_image])
+    node_docker(manager, "swarm", "init", "--advertise-addr", address[manager])
+    token = node_docker(manager, "swarm", "join-token", "-q", "worker")
+    node_docker(worker, "swarm", "join", "--advertise-addr", address[worker], "--token", token,
+                "%s:2377" % address[manager])
+    try:
+        node_docker(manager, "service", "create", "--detach", "--name", SERVICE, "--replicas", "2",
+                    "--endpoint-mode", "dnsrr", "--no-resolve-image", "--stop-grace-period", "1s",
+                    "--update-order", "start-first", test_image, "sleep", "100000")
+        wait_for("a task of %s on %s" % (SERVICE, worker), lambda: node_sh(worker, "docker ps -q --filter "
+                 "label=com.docker.swarm.service.name=%s" % SERVICE))
+        count = "docker ps -q --filter label=com.docker.swarm.service.name=%s | wc -l > %s" % (
+            SERVICE, TASKS_AT_PACKAGE_WORK)
+        node_sh(worker, "rm -f %s; echo 'DPkg::Pre-Invoke {\"%s\";};' > %s" % (TASKS_AT_PACKAGE_WORK, count, HOOK))
+        plays = [dict(name="docker_host", hosts="%s,%s" % (manager, worker), gather_facts=False,
+                      roles=[dict(role="dockhand.docker.docker_host", vars={
+                          "docker_host_engine_version": "{{ '%s' if inventory_hostname == '%s' else '' }}"
+                          % (bumped, worker)})])]
+        run = run_playbook(None, plays=plays, inventory=lab_nodes)
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert package(worker) == (bumped, True)
+        assert node_sh(worker, "cat %s" % TASKS_AT_PACKAGE_WORK) == "0"
+        assert task_result(run, worker, "Drain the node") is not None
+        assert node_docker(manager, "node", "inspect", worker, "--format", "{{.Spec.Availability}}") == "active"
+        assert run.stats[manager]["changed"] == 0, run.stdout[-3000:]
+    finally:
+        node_sh(worker, "rm -f %s %s" % (HOOK, TASKS_AT_PACKAGE_WORK), check=False)
+        reset_swarm([manager, worker])
