@@ -24,6 +24,7 @@ def test_shown():
     assert shown("docker.io", "1.0-1", True) == "docker.io 1.0-1 (held)\n"
     assert shown("docker.io", "1.0-1", False) == "docker.io 1.0-1\n"
 
+
 ORIGINAL = "20.10.24+dfsg1-1+deb12u1+b6"
 BUMPED = ORIGINAL + "+dockhand1"
 
