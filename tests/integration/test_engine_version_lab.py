@@ -3,6 +3,7 @@ repository (tools/lab.py apt_repo_up: the host's docker.io and a copy with a hig
 the engine restarted once and answering; a re-run changes nothing; a version no repository offers
 is refused in one line before any change; check mode and diff mode tell the versions."""
 import subprocess
+import time
 
 import pytest
 
@@ -24,7 +25,10 @@ def node_sh(node, command, check=True):
 def role(inventory, host, version, extra_args=()):
     plays = [dict(name="docker_host", hosts=host, gather_facts=False,
                   roles=[dict(role="dockhand.docker.docker_host", vars={"docker_host_engine_version": version})])]
-    return run_playbook(None, plays=plays, inventory=inventory, extra_args=extra_args)
+    started = time.monotonic()
+    run = run_playbook(None, plays=plays, inventory=inventory, extra_args=extra_args)
+    print("docker_host_engine_version=%s %s: %.1f s" % (version, " ".join(extra_args), time.monotonic() - started))
+    return run
 
 
 def package(node):
@@ -162,7 +166,9 @@ def test_a_swarm_worker_changes_version_while_drained(lab_nodes, apt_node, lab_t
                       roles=[dict(role="dockhand.docker.docker_host", vars={
                           "docker_host_engine_version": "{{ '%s' if inventory_hostname == '%s' else '' }}"
                           % (bumped, worker)})])]
+        started = time.monotonic()
         run = run_playbook(None, plays=plays, inventory=lab_nodes)
+        print("swarm worker upgraded in its drained window: %.1f s" % (time.monotonic() - started))
         assert run.returncode == 0, run.stdout[-3000:]
         assert package(worker) == (bumped, True)
         assert node_sh(worker, "cat %s" % TASKS_AT_PACKAGE_WORK) == "0"
