@@ -47,6 +47,11 @@ def dockerd(node):
     return pid, exe, version
 
 
+def engine_starts(node):
+    """How many times dockerd has started in the node (its journal's 'API listen on' lines)."""
+    return int(node_sh(node, "journalctl -u docker.service -o cat --no-pager | grep -c 'API listen on' || true"))
+
+
 def failure_messages(run, host):
     return [(task["hosts"].get(host) or {}).get("msg", "") for task in run.data["plays"][0]["tasks"]
             if (task["hosts"].get(host) or {}).get("failed")]
@@ -92,8 +97,10 @@ def test_engine_version_up_down_held_and_refused(lab_nodes, apt_node):
 
     # Upgrade: installed while (here: no swarm) in the restart batch, held, the engine restarted once
     # and running the program the package installed.
+    starts = engine_starts(node)
     run = role(lab_nodes, node, bumped, extra_args=["--diff"])
     assert run.returncode == 0, run.stdout[-3000:]
+    assert engine_starts(node) == starts + 1
     assert package(node) == (bumped, True)
     pid_after, exe, version = dockerd(node)
     assert pid_after != pid_before and not exe.endswith("(deleted)") and version.startswith("20.10.24"), exe
