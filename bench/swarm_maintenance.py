@@ -14,8 +14,8 @@ service on every node. Each round, the ways interleaved, on the worker that hold
   module start-first dockhand.docker.swarm_maintenance state=drained (move=start-first), the whole
                      ansible-playbook process
 
-A sampler inside the first manager (one `docker exec` running a loop against its engine's API) reads
-the running tasks of every service every 0.1 s; the report gives the fewest running tasks of the
+A sampler outside the lab (tests/integration/swarm_sampler.py, through every node's engine socket)
+counts the running containers of each service several times a second; the report gives the fewest running tasks of the
 3-replica service during each way, the seconds each took, and what the move left in the service
 (version, previous spec, update status). Between ways the node is made active again and the replicas
 are put back on the workers (managers paused, the service updated with --force), outside the timing.
@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -36,6 +35,10 @@ import harness  # first: importing it hands the process over to the venv's pytho
 
 # isort: split
 from harness import REPO_ROOT, VENV_BIN, cell, log
+from swarm import node_docker
+
+sys.path.insert(0, str(REPO_ROOT / "tests" / "integration"))
+from swarm_sampler import SwarmSampler  # noqa: E402
 
 INVENTORY = REPO_ROOT / ".lab" / "inventory.yml"
 NODES = ["dockhand-node%d" % i for i in range(1, 6)]
@@ -46,35 +49,6 @@ WEB, GLOBAL = "bench-web", "bench-global"
 SERVICE = ["service", "create", "--detach", "--no-resolve-image", "--endpoint-mode", "dnsrr",
            "--stop-grace-period", "1s"]
 WAYS = ("swarm drain", "module none", "module start-first")
-
-SAMPLER = r"""
-import json, os, sys, time
-import docker
-api = docker.APIClient(base_url='unix:///var/run/docker.sock', version='1.41')
-names = {}
-while not os.path.exists('/tmp/bench-sampler.stop'):
-    started = time.time()
-    try:
-        for service in api.services():
-            names[service['ID']] = service['Spec']['Name']
-        counts = {}
-        for task in api.tasks():
-            if task['Status']['State'] == 'running':
-                name = names.get(task['ServiceID'], task['ServiceID'])
-                counts[name] = counts.get(name, 0) + 1
-        print(json.dumps({'t': started, 'running': counts}), flush=True)
-    except Exception as exc:
-        print(json.dumps({'t': started, 'error': str(exc)}), flush=True)
-    time.sleep(max(0, 0.1 - (time.time() - started)))
-"""
-
-
-def node_docker(node, *args, check=True):
-    proc = subprocess.run(["docker", "exec", node, "docker", *args], capture_output=True, text=True, check=False,
-                          timeout=120)
-    if check and proc.returncode != 0:
-        raise RuntimeError("%s: docker %s: %s" % (node, " ".join(args), proc.stderr.strip()))
-    return proc.stdout.strip()
 
 
 def wait_until(what, predicate, timeout=120, interval=0.2):
@@ -104,30 +78,6 @@ def running():
     out = node_docker(FIRST, "service", "ps", WEB, "--filter", "desired-state=running", "--format",
                       "{{.CurrentState}}")
     return len([line for line in out.splitlines() if line.startswith("Running")])
-
-
-class Sampler:
-    def __init__(self):
-        subprocess.run(["docker", "exec", FIRST, "rm", "-f", "/tmp/bench-sampler.stop"], check=True)
-        self.samples = []
-        self.proc = subprocess.Popen(["docker", "exec", FIRST, "python3", "-c", SAMPLER], stdout=subprocess.PIPE,
-                                     text=True)
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-        wait_until("the sampler's first sample", lambda: self.samples, timeout=30, interval=0.05)
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.samples.append(json.loads(line))
-
-    def stop(self):
-        subprocess.run(["docker", "exec", FIRST, "touch", "/tmp/bench-sampler.stop"], check=True)
-        self.proc.wait(timeout=30)
-        self.thread.join(timeout=10)
-        good = [sample for sample in self.samples if "running" in sample]
-        gaps = [b["t"] - a["t"] for a, b in zip(good, good[1:])]
-        return dict(fewest=min(sample["running"].get(WEB, 0) for sample in good), samples=len(good),
-                    longest_gap=round(max(gaps), 2) if gaps else None)
 
 
 def form_swarm():
@@ -184,20 +134,22 @@ def one_way(way, workdir, env):
     node = max(WORKERS, key=running_on)
     on_node = running_on(node)
     before = json.loads(node_docker(FIRST, "service", "inspect", WEB))[0]
-    sampler = Sampler()
-    start = time.monotonic()
-    if way == "swarm drain":
-        node_docker(FIRST, "node", "update", "--availability", "drain", node)
-        wait_until("%s empty, %s at 3" % (node, WEB), lambda: not running_on(node) and running() == 3)
-    else:
-        move = way.split()[-1]
-        proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY),
-                               str(maintenance_playbook(workdir, node, move))], capture_output=True, text=True,
-                              env=env, check=False, timeout=600)
-        if proc.returncode != 0:
-            raise RuntimeError("%s failed:\n%s" % (way, proc.stdout[-3000:]))
-    seconds = time.monotonic() - start
-    sampled = sampler.stop()
+    with SwarmSampler(NODES, services=[WEB], managers=NODES[:3]) as sampler:
+        start = time.monotonic()
+        if way == "swarm drain":
+            node_docker(FIRST, "node", "update", "--availability", "drain", node)
+            wait_until("%s empty, %s at 3" % (node, WEB), lambda: not running_on(node) and running() == 3)
+        else:
+            move = way.split()[-1]
+            proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY),
+                                   str(maintenance_playbook(workdir, node, move))], capture_output=True, text=True,
+                                  env=env, check=False, timeout=600)
+            if proc.returncode != 0:
+                raise RuntimeError("%s failed:\n%s" % (way, proc.stdout[-3000:]))
+        seconds = time.monotonic() - start
+    figures = sampler.figures()
+    sampled = dict(fewest=figures["fewest_running"][WEB], samples=figures["samples"],
+                   longest_gap=figures["longest_gap_s"])
     after = json.loads(node_docker(FIRST, "service", "inspect", WEB))[0]
     left = dict(spec_identical=after["Spec"] == before["Spec"],
                 version_added=after["Version"]["Index"] - before["Version"]["Index"],
@@ -239,7 +191,8 @@ def print_report(meta, rounds, summary):
             ",".join(str(entry["tasks_on_node"]) for entry in rounds[way]),
             after if left["spec_identical"] else "CHANGED"))
     gaps = [entry["longest_gap"] for entries in rounds.values() for entry in entries if entry["longest_gap"]]
-    print("sampler: every 0.1 s plus the API's time; longest gap between samples %.2f s" % max(gaps))
+    print("sampler (tests/integration/swarm_sampler.py, running containers on every node, from outside): "
+          "longest gap between samples %.2f s" % max(gaps))
 
 
 def parse_args(argv):

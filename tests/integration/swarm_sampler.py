@@ -112,8 +112,9 @@ class SwarmSampler(object):
             self._stop.wait(max(0.0, self.period - (time.monotonic() - started)))
 
     def figures(self):
-        """What the test asserts on: samples and their rate, the fewest managers up, the longest stretch
-        without a leader, the most managers down at once, and the fewest running containers per service."""
+        """What the test asserts on: samples, their rate and the longest gap between two, the fewest
+        managers up, the longest stretch without a leader, the most managers down at once, and the
+        fewest running containers per service."""
         samples = self.samples
         if not samples:
             return dict(samples=0)
@@ -131,9 +132,11 @@ class SwarmSampler(object):
                 elections += 1
             was = sample["leader"]
         span = samples[-1]["t"] - samples[0]["t"]
+        gaps = [later["t"] - earlier["t"] for earlier, later in zip(samples, samples[1:])]
         return dict(
             samples=len(samples),
             per_second=round(len(samples) / span, 1) if span else None,
+            longest_gap_s=round(max(gaps), 2) if gaps else None,
             fewest_managers_up=min(len([n for n in sample["up"] if n in self.managers]) for sample in samples),
             most_engines_down=max(len(self.nodes) - len(sample["up"]) for sample in samples),
             leaderless_stretches=elections,

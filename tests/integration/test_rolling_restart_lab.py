@@ -46,6 +46,18 @@ def log_setting(node):
 
 
 @pytest.fixture(scope="module")
+def base_vars(tmp_path_factory):
+    """The lab's site variables with max-size 20m: the first test rolls the lab to it, and the later
+    tests change hosts from there and put them back to it."""
+    base = tmp_path_factory.mktemp("rolling") / "lab"
+    shutil.copytree(LAB_SITE_VARS, base)
+    hosts_vars = base / "group_vars" / "docker_hosts.yml"
+    hosts_vars.write_text(hosts_vars.read_text().replace("max-size: 10m", "max-size: 20m"))
+    assert "max-size: 20m" in hosts_vars.read_text()
+    return base
+
+
+@pytest.fixture(scope="module")
 def working_swarm(site_lab):
     """The lab converged by site.yml (conftest's site_lab), running a 3-replica service (start-first)
     and a global one."""
@@ -60,12 +72,8 @@ def working_swarm(site_lab):
     return site_lab["inventory"]
 
 
-def test_a_changed_log_option_rolls_one_member_at_a_time_while_the_swarm_keeps_running(working_swarm, tmp_path):
-    changed_vars = tmp_path / "lab"
-    shutil.copytree(LAB_SITE_VARS, changed_vars)
-    hosts_vars = changed_vars / "group_vars" / "docker_hosts.yml"
-    hosts_vars.write_text(hosts_vars.read_text().replace("max-size: 10m", "max-size: 20m"))
-    assert "max-size: 20m" in hosts_vars.read_text()
+def test_a_changed_log_option_rolls_one_member_at_a_time_while_the_swarm_keeps_running(working_swarm, base_vars):
+    changed_vars = base_vars
     before = dict((node, dockerd_pid(node)) for node in NODES)
 
     with SwarmSampler(NODES, services=[REPLICATED, GLOBAL], managers=MANAGERS) as sampler:
@@ -92,14 +100,12 @@ def test_a_changed_log_option_rolls_one_member_at_a_time_while_the_swarm_keeps_r
     assert all(stats["changed"] == 0 for stats in again.stats.values()), again.stats
 
 
-def test_a_run_killed_before_the_restart_is_finished_by_the_next(working_swarm, tmp_path):
+def test_a_run_killed_before_the_restart_is_finished_by_the_next(working_swarm, base_vars, tmp_path):
     """The play dies while the node is drained for maintenance, after daemon.json changed and before
     the restart: the next run restarts that engine once, gives the node back, and removes the mark."""
     worker = WORKERS[0]
-    changed_vars = tmp_path / "lab"
-    shutil.copytree(LAB_SITE_VARS, changed_vars)
-    hosts_vars = changed_vars / "group_vars" / "docker_hosts.yml"
-    hosts_vars.write_text(hosts_vars.read_text().replace("max-file: \"3\"", "max-file: \"4\""))
+    changed_vars = changed_site_vars(tmp_path, base_vars, {
+        worker: "docker_host_log_opts:\n  max-size: 20m\n  max-file: \"4\"\n"})
     maintenance = tmp_path / "maintenance.yml"
     maintenance.write_text("- name: Long maintenance\n  ansible.builtin.command: sleep 300\n  changed_when: false\n")
     before = dockerd_pid(worker)
@@ -116,33 +122,43 @@ def test_a_run_killed_before_the_restart_is_finished_by_the_next(working_swarm, 
         subprocess.run(["docker", "exec", worker, "pkill", "-f", "sleep 300"], check=False)
     assert dockerd_pid(worker) == before
     assert '"max-file": "4"' in node_sh(worker, "cat", "/etc/docker/daemon.json")
-    assert node_sh(worker, "ls", "/var/lib/dockhand") == "restart-pending"
+    assert "restart-pending" in node_sh(worker, "ls", "/var/lib/dockhand").split()
 
     run = site(working_swarm, "--tags", "docker_host", "--limit", "%s,%s" % (MANAGERS[0], worker),
                site_vars=changed_vars)
     assert run.returncode == 0, run.failed_messages()
     assert dockerd_pid(worker) != before
-    assert node_sh(worker, "ls", "/var/lib/dockhand") == ""
+    assert "restart-pending" not in node_sh(worker, "ls", "/var/lib/dockhand").split()
     assert node_docker(MANAGERS[0], "node", "inspect", "--format", "{{.Spec.Availability}}", worker) == "active"
     restarted = dockerd_pid(worker)
     again = site(working_swarm, "--tags", "docker_host", "--limit", "%s,%s" % (MANAGERS[0], worker),
                  site_vars=changed_vars)
     assert again.returncode == 0 and all(stats["changed"] == 0 for stats in again.stats.values()), again.stats
     assert dockerd_pid(worker) == restarted
+    converge_back(working_swarm, base_vars, MANAGERS[0], worker)
 
 
-def changed_site_vars(tmp_path, old, new, host_vars=None):
-    """A copy of the lab's site variables with one text of docker_hosts.yml replaced, and optional
-    host_vars files ({host: yaml text})."""
+def changed_site_vars(tmp_path, base_vars, host_vars):
+    """A copy of the lab's site variables with host_vars files ({host: yaml text}): only those hosts'
+    configuration changes, so only they restart, and putting them back costs as few restarts."""
     changed = tmp_path / "lab"
-    shutil.copytree(LAB_SITE_VARS, changed)
-    hosts_vars = changed / "group_vars" / "docker_hosts.yml"
-    hosts_vars.write_text(hosts_vars.read_text().replace(old, new))
-    assert new in hosts_vars.read_text()
-    for host, text in (host_vars or {}).items():
-        (changed / "host_vars").mkdir(exist_ok=True)
+    shutil.copytree(base_vars, changed)
+    (changed / "host_vars").mkdir(exist_ok=True)
+    for host, text in host_vars.items():
         (changed / "host_vars" / ("%s.yml" % host)).write_text(text)
     return changed
+
+
+def log_opts(max_size):
+    return "docker_host_log_opts:\n  max-size: %s\n  max-file: \"3\"\n" % max_size
+
+
+def converge_back(inventory, base_vars, *hosts):
+    """site.yml's docker_host stage with the base variables: the engines a test changed back as they
+    were (they restart once more)."""
+    limit = ["--limit", ",".join(hosts)] if hosts else []
+    run = site(inventory, "--tags", "docker_host", *limit, site_vars=base_vars)
+    assert run.returncode == 0, run.failed_messages()
 
 
 def leader_host():
@@ -151,20 +167,16 @@ def leader_host():
     return next(line.split()[0] for line in lines if line.endswith("Leader"))
 
 
-def converge_back(inventory):
-    """site.yml's docker_host stage with the lab's own variables: the engines back as they were
-    (those a test changed restart once more)."""
-    run = site(inventory, "--tags", "docker_host")
-    assert run.returncode == 0, run.failed_messages()
-
-
-def test_a_manager_whose_restart_fails_is_rolled_back_given_back_and_the_roll_stops_there(working_swarm, tmp_path):
+def test_a_manager_whose_restart_fails_is_rolled_back_given_back_and_the_roll_stops_there(working_swarm, base_vars,
+                                                                                          tmp_path):
     """A manager that is not the leader gets a data-root its engine cannot use: its restart fails, daemon.json is put
     back, the engine runs again and the node is active; the leader (restarted last) is not restarted."""
     leading = leader_host()
     bad = next(node for node in MANAGERS if node != leading)
-    changed = changed_site_vars(tmp_path, "max-size: 10m", "max-size: 30m",
-                                {bad: "docker_host_daemon_settings:\n  data-root: /proc/dockhand-data\n"})
+    # The leader changes too: it would restart last, so it must not restart at all.
+    changed = changed_site_vars(tmp_path, base_vars, {
+        bad: log_opts("30m") + "docker_host_daemon_settings:\n  data-root: /proc/dockhand-data\n",
+        leading: log_opts("30m")})
     before = dict((node, dockerd_pid(node)) for node in NODES)
     daemon_json = node_sh(bad, "cat", "/etc/docker/daemon.json")
     try:
@@ -183,16 +195,17 @@ def test_a_manager_whose_restart_fails_is_rolled_back_given_back_and_the_roll_st
         assert figures["fewest_managers_up"] >= 2, figures
         assert figures["fewest_running"][REPLICATED] >= 2, figures
     finally:
-        converge_back(working_swarm)
+        converge_back(working_swarm, base_vars)
 
 
-def test_a_stopped_manager_stops_the_roll_before_any_engine_restarts(working_swarm, tmp_path):
+def test_a_stopped_manager_stops_the_roll_before_any_engine_restarts(working_swarm, base_vars, tmp_path):
     """A manager's engine is stopped and that host left out of the play: restarting either other manager
     would leave one of three, so no engine restarts and the message names the stopped one."""
     leading = leader_host()
     stopped = next(node for node in reversed(MANAGERS) if node != leading)
-    changed = changed_site_vars(tmp_path, "max-size: 10m", "max-size: 40m")
     playing = [node for node in NODES if node != stopped]
+    due = [node for node in MANAGERS if node != stopped]
+    changed = changed_site_vars(tmp_path, base_vars, dict((node, log_opts("40m")) for node in due))
     before = dict((node, dockerd_pid(node)) for node in playing)
     node_sh(stopped, "systemctl", "stop", "docker.service", "docker.socket")
     try:
@@ -204,18 +217,19 @@ def test_a_stopped_manager_stops_the_roll_before_any_engine_restarts(working_swa
         messages = run.failed_messages()
         assert "%s (unreachable)" % stopped in messages and "no engine was restarted" in messages, messages
         assert dict((node, dockerd_pid(node)) for node in playing) == before
-        # The configuration was written and the restart left due: the next run, with node3 back, restarts.
-        assert all(node_sh(node, "ls", "/var/lib/dockhand") == "restart-pending" for node in playing)
+        # The configuration was written and the restart left due: the next run, with the manager back,
+        # restarts those engines.
+        assert all("restart-pending" in node_sh(node, "ls", "/var/lib/dockhand").split() for node in due)
     finally:
         node_sh(stopped, "systemctl", "start", "docker.service")
         wait_for("%s to be reachable" % stopped, lambda: "Reachable" in node_docker(
             leading, "node", "ls", "--filter", "name=%s" % stopped, "--format", "{{.ManagerStatus}}"),
             timeout=120)
-        converge_back(working_swarm)
-    assert all(node_sh(node, "ls", "/var/lib/dockhand") == "" for node in NODES)
+        converge_back(working_swarm, base_vars)
+    assert all("restart-pending" not in node_sh(node, "ls", "/var/lib/dockhand").split() for node in NODES)
 
 
-def test_rolling_restart_playbook_with_maintenance_tasks_keeps_the_swarm_running(working_swarm, tmp_path):
+def test_rolling_restart_playbook_with_maintenance_tasks_keeps_the_swarm_running(working_swarm, base_vars, tmp_path):
     """playbooks/rolling_restart.yml with nothing to change: every engine restarts once, the maintenance
     tasks run on each drained node, with the same sampler figures as a changed option."""
     maintenance = tmp_path / "maintenance.yml"
@@ -226,7 +240,7 @@ def test_rolling_restart_playbook_with_maintenance_tasks_keeps_the_swarm_running
     before = dict((node, dockerd_pid(node)) for node in NODES)
     with SwarmSampler(NODES, services=[REPLICATED, GLOBAL], managers=MANAGERS) as sampler:
         run = site(working_swarm, "-e", "docker_host_maintenance_tasks=%s" % maintenance,
-                   playbook=os.path.join(REPO_ROOT, "playbooks", "rolling_restart.yml"))
+                   playbook=os.path.join(REPO_ROOT, "playbooks", "rolling_restart.yml"), site_vars=base_vars)
     figures = sampler.figures()
     print("rolling_restart.yml figures:", json.dumps(figures))
     assert run.returncode == 0, run.failed_messages()

@@ -1,16 +1,14 @@
-"""dockhand.docker.swarm_maintenance on a 3 + 2 swarm of the lab, watched from outside.
-
-A sampler runs in a manager that the test does not drain: one `docker exec` running a Python loop
-against that engine's API (GET /tasks every 100 ms), printing the running tasks of each service
-per node, read by a thread of the test. The services are made with the docker CLI; their specs are
-read back with `docker service inspect`.
+"""dockhand.docker.swarm_maintenance on a 3 + 2 swarm of the lab, watched from outside: the running
+containers of each service on every node, sampled several times a second through the engines' sockets
+(tests/integration/swarm_sampler.py). The services are made with the docker CLI; their specs are read
+back with `docker service inspect`.
 """
 import json
 import subprocess
-import threading
 import time
 
 import pytest
+from swarm_sampler import SwarmSampler
 
 from ansible_runner import run_playbook
 from swarm_tools import node_docker, node_list, reset_swarm, wait_for
@@ -18,66 +16,11 @@ from swarm_tools import node_docker, node_list, reset_swarm, wait_for
 pytestmark = pytest.mark.lab
 
 NODES = ["dockhand-node%d" % i for i in range(1, 6)]
-MANAGER, SAMPLER_NODE = NODES[0], NODES[0]
+MANAGER = NODES[0]
 IMAGE = "dockhand-test/busybox:latest"
 SERVICE = ["service", "create", "--detach", "--no-resolve-image", "--endpoint-mode", "dnsrr",
            "--stop-grace-period", "1s"]
 WEB, GLOBAL = "maint-web", "maint-global"
-
-SAMPLER = r"""
-import json, os, sys, time
-import docker
-api = docker.APIClient(base_url='unix:///var/run/docker.sock', version='1.41')
-names = {}
-deadline = time.time() + float(sys.argv[1])
-while time.time() < deadline and not os.path.exists('/tmp/sampler.stop'):
-    started = time.time()
-    try:
-        for service in api.services():
-            names[service['ID']] = service['Spec']['Name']
-        counts = {}
-        for task in api.tasks():
-            if task['Status']['State'] == 'running':
-                per_node = counts.setdefault(names.get(task['ServiceID'], task['ServiceID']), {})
-                per_node[task.get('NodeID')] = per_node.get(task.get('NodeID'), 0) + 1
-        print(json.dumps({'t': started, 'running': counts}), flush=True)
-    except Exception as exc:
-        print(json.dumps({'t': started, 'error': str(exc)}), flush=True)
-    time.sleep(max(0, 0.1 - (time.time() - started)))
-"""
-
-
-class Sampler(object):
-    """Running tasks per service and node, sampled inside a manager every 100 ms (plus the API's time)."""
-
-    def __init__(self, node=SAMPLER_NODE, seconds=900):
-        subprocess.run(["docker", "exec", node, "rm", "-f", "/tmp/sampler.stop"], check=True)
-        self.node = node
-        self.samples = []
-        self.proc = subprocess.Popen(["docker", "exec", node, "python3", "-c", SAMPLER, str(seconds)],
-                                     stdout=subprocess.PIPE, text=True)
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-        wait_for("the sampler's first sample", lambda: self.samples, timeout=30, interval=0.1)
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.samples.append(json.loads(line))
-
-    def stop(self):
-        subprocess.run(["docker", "exec", self.node, "touch", "/tmp/sampler.stop"], check=True)
-        self.proc.wait(timeout=30)
-        self.thread.join(timeout=10)
-        return [sample for sample in self.samples if "running" in sample]
-
-    @staticmethod
-    def fewest(samples, service):
-        return min(sum(sample["running"].get(service, {}).values()) for sample in samples)
-
-    @staticmethod
-    def interval(samples):
-        gaps = [b["t"] - a["t"] for a, b in zip(samples, samples[1:])]
-        return max(gaps) if gaps else None
 
 
 def node_ids():
@@ -167,20 +110,20 @@ def test_drain_moves_replicas_start_first_leaves_the_spec_and_restore_gives_the_
     assert check["diff"]["before"] == {"availability": "active"} and check["diff"]["after"] == {"availability": "drain"}
     assert availability(node) == "active" and inspect(WEB)["Version"] == before["Version"]
 
-    sampler = Sampler()
-    started = time.monotonic()
-    run, drained = maintenance(swarm, {"node": node, "state": "drained", "timeout": 120})
-    seconds = time.monotonic() - started
-    samples = sampler.stop()
+    with SwarmSampler(NODES, services=[WEB], managers=NODES[:3]) as sampler:
+        started = time.monotonic()
+        run, drained = maintenance(swarm, {"node": node, "state": "drained", "timeout": 120})
+        seconds = time.monotonic() - started
+    figures = sampler.figures()
     assert run.returncode == 0, run.failed_messages()
     assert drained["changed"] is True
     assert drained["node"]["availability_before"] == "active" and drained["node"]["availability"] == "drain"
     assert [entry["service"] for entry in drained["moved"]] == [WEB] and drained["moved"][0]["tasks"] == on_node
     assert drained["quorum"] == {"managers": 3, "reachable": 3, "leader": MANAGER}
     assert any(GLOBAL in warning for warning in run.result(MANAGER).get("warnings", []))
-    fewest = Sampler.fewest(samples, WEB)
+    fewest = figures["fewest_running"][WEB]
     assert fewest >= 3, "the 3-replica service fell to %d running tasks" % fewest
-    assert Sampler.interval(samples) < 0.5
+    assert figures["longest_gap_s"] < 0.5, figures
     assert running_on(WEB, node) == []
     assert running_count(WEB) == 3
     after = inspect(WEB)
@@ -196,7 +139,7 @@ def test_drain_moves_replicas_start_first_leaves_the_spec_and_restore_gives_the_
     assert not changed, "\n".join(changed)
     assert "UpdateStatus" not in after
     print("\nstart-first drain of %s (%d of %s's tasks): %.1f s, fewest running %d, %d samples, longest gap %.2f s"
-          % (node, on_node, WEB, seconds, fewest, len(samples), Sampler.interval(samples)))
+          % (node, on_node, WEB, seconds, fewest, figures["samples"], figures["longest_gap_s"]))
 
     again, repeat = maintenance(swarm, {"node": node, "state": "drained"})
     assert again.returncode == 0 and repeat["changed"] is False and repeat["moved"] == []
@@ -257,21 +200,21 @@ def test_measure_the_start_first_move_against_the_swarms_own_drain(swarm):
     for way in ("swarm drain", "start-first move"):
         node = worker_with_most(WEB)
         on_node = len(running_on(WEB, node))
-        sampler = Sampler()
-        started = time.monotonic()
-        if way == "swarm drain":
-            node_docker(MANAGER, "node", "update", "--availability", "drain", node)
-            wait_for("%s empty and %s at 3" % (node, WEB),
-                     lambda node=node: not running_on(WEB, node) and running_count(WEB) == 3, timeout=120,
-                     interval=0.2)
-        else:
-            run = maintenance(swarm, {"node": node, "state": "drained", "timeout": 120})[0]
-            assert run.returncode == 0, run.failed_messages()
-        seconds = time.monotonic() - started
-        samples = sampler.stop()
+        with SwarmSampler(NODES, services=[WEB], managers=NODES[:3]) as sampler:
+            started = time.monotonic()
+            if way == "swarm drain":
+                node_docker(MANAGER, "node", "update", "--availability", "drain", node)
+                wait_for("%s empty and %s at 3" % (node, WEB),
+                         lambda node=node: not running_on(WEB, node) and running_count(WEB) == 3, timeout=120,
+                         interval=0.2)
+            else:
+                run = maintenance(swarm, {"node": node, "state": "drained", "timeout": 120})[0]
+                assert run.returncode == 0, run.failed_messages()
+            seconds = time.monotonic() - started
+        sampled = sampler.figures()
         figures[way] = dict(node=node, tasks_on_node=on_node, seconds=round(seconds, 1),
-                            fewest_running=Sampler.fewest(samples, WEB), samples=len(samples),
-                            longest_gap=round(Sampler.interval(samples), 2))
+                            fewest_running=sampled["fewest_running"][WEB], samples=sampled["samples"],
+                            longest_gap=sampled["longest_gap_s"])
         node_docker(MANAGER, "node", "update", "--availability", "active", node)
         # Put replicas back on the workers for the next way: managers paused, the service forced.
         for manager in NODES[:3]:
