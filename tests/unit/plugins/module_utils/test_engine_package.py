@@ -1,8 +1,8 @@
 import pytest
 
+from ansible_collections.dockhand.docker.plugins.module_utils import engine_package
+from ansible_collections.dockhand.docker.plugins.module_utils.engine_package import parse_madison, shown
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
-from ansible_collections.dockhand.docker.plugins.modules import engine_package
-from ansible_collections.dockhand.docker.plugins.modules.engine_package import parse_madison, shown
 
 MADISON = """ docker.io | 20.10.24+dfsg1-1+deb12u1+b6 | http://172.30.77.1:8790 ./ Packages
  docker.io | 20.10.24+dfsg1-1+deb12u1+b6+dockhand1 | http://172.30.77.1:8790 ./ Packages
