@@ -35,7 +35,7 @@ import harness  # first: importing it hands the process over to the venv's pytho
 
 # isort: split
 from harness import REPO_ROOT, VENV_BIN, cell, log
-from swarm import node_docker
+from swarm import cli_formation, node_docker
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "integration"))
 from swarm_sampler import SwarmSampler  # noqa: E402
@@ -44,7 +44,6 @@ INVENTORY = REPO_ROOT / ".lab" / "inventory.yml"
 NODES = ["dockhand-node%d" % i for i in range(1, 6)]
 MANAGERS, WORKERS = NODES[:3], NODES[3:]
 FIRST = MANAGERS[0]
-ADDRESS = dict((name, "172.30.77.%d" % (11 + i)) for i, name in enumerate(NODES))
 WEB, GLOBAL = "bench-web", "bench-global"
 SERVICE = ["service", "create", "--detach", "--no-resolve-image", "--endpoint-mode", "dnsrr",
            "--stop-grace-period", "1s"]
@@ -83,12 +82,7 @@ def running():
 def form_swarm():
     for node in reversed(NODES):
         node_docker(node, "swarm", "leave", "--force", check=False)
-    node_docker(FIRST, "swarm", "init", "--advertise-addr", ADDRESS[FIRST])
-    tokens = dict((role, node_docker(FIRST, "swarm", "join-token", "-q", role)) for role in ("manager", "worker"))
-    for role, names in (("manager", MANAGERS[1:]), ("worker", WORKERS)):
-        for name in names:
-            node_docker(name, "swarm", "join", "--advertise-addr", ADDRESS[name], "--token", tokens[role],
-                        "%s:2377" % ADDRESS[FIRST])
+    cli_formation()  # bench/swarm.py's: the same 3 + 2 lab, formed with the CLI
     wait_until("5 nodes ready", lambda: node_docker(FIRST, "node", "ls", "--format", "{{.Status}}").split()
                == ["Ready"] * 5, interval=0.5)
     set_managers("pause")

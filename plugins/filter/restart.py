@@ -15,6 +15,8 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common._collections_compat import Mapping
 
+from ansible_collections.dockhand.docker.plugins.module_utils.swarm import majority_lost_without
+
 MEMBER_STATES = ('active', 'pending', 'locked', 'error')
 
 
@@ -50,20 +52,10 @@ def _quorum_refusals(states, restarting):
     """One line for each manager of ``restarting`` whose engine going down would leave the other
     reachable managers short of a majority (the swarm's nodes as the managers read them)."""
     nodes = next((state.get('nodes') for state in states.values() if state.get('nodes')), None) or []
-    managers = [node for node in nodes if isinstance(node, Mapping) and node.get('role') == 'manager']
-    refusals = []
-    for host in restarting:
-        node_id = _swarm(states[host]).get('node_id')
-        others = [node for node in managers if node.get('id') != node_id]
-        reachable = [node for node in others if node.get('reachability') == 'reachable']
-        if not managers or len(reachable) >= len(managers) // 2 + 1:
-            continue
-        missing = ', '.join('%s (%s)' % (node.get('hostname') or node.get('id'), node.get('reachability') or 'unknown')
-                            for node in others if node not in reachable)
-        refusals.append('restarting manager %s would leave %d of %d managers reachable, fewer than the majority of '
-                        '%d the swarm needs; not reachable now: %s. Bring them back first; no engine was restarted'
-                        % (host, len(reachable), len(managers), len(managers) // 2 + 1, missing))
-    return refusals
+    nodes = [node for node in nodes if isinstance(node, Mapping)]
+    refusals = [majority_lost_without(_swarm(states[host]).get('node_id'), nodes, 'restarting manager %s' % host,
+                                      'no engine was restarted') for host in restarting]
+    return [refusal for refusal in refusals if refusal]
 
 
 def restart_plan(hostvars, hosts, worker_batch=1, spare_managers=()):

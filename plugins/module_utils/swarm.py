@@ -34,6 +34,22 @@ def fault_tolerance(managers):
     return (managers - 1) // 2 if managers > 0 else 0
 
 
+def majority_lost_without(node_id, nodes, doing, outcome):
+    """The line saying why the manager ``node_id`` must not go down now, or None: the other managers
+    that are reachable would be fewer than the majority of all managers (``nodes`` in the shape of
+    node_facts). ``doing`` names the act (\"restarting manager node2\"), ``outcome`` what then holds."""
+    managers = [node for node in nodes if node.get('role') == 'manager']
+    others = [node for node in managers if node.get('id') != node_id]
+    reachable = [node for node in others if node.get('reachability') == 'reachable']
+    if not managers or len(reachable) >= majority(len(managers)):
+        return None
+    missing = ', '.join('%s (%s)' % (node.get('hostname') or node.get('id'), node.get('reachability') or 'unknown')
+                        for node in others if node not in reachable)
+    return ('%s would leave %d of %d managers reachable, fewer than the majority of %d the swarm needs; not '
+            'reachable now: %s. Bring them back first; %s'
+            % (doing, len(reachable), len(managers), majority(len(managers)), missing, outcome))
+
+
 def node_facts(node):
     """One entry of GET /nodes in the shape swarm_info returns."""
     spec = node.get('Spec') or {}

@@ -31,7 +31,11 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts as local_swarm_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.rollout import POLL_SECONDS, assess, wait_for_rollout
-from ansible_collections.dockhand.docker.plugins.module_utils.swarm import majority, node_facts, resolve_node
+from ansible_collections.dockhand.docker.plugins.module_utils.swarm import (
+    majority_lost_without,
+    node_facts,
+    resolve_node,
+)
 
 MOVES = ('start-first', 'none')
 # Update states in which another update would take over an operator's rollout (or resume a paused one).
@@ -86,15 +90,9 @@ def drain_refusals(node, nodes):
     if len(managers) == 1:
         return ['%s is the only manager of the swarm: without it the swarm cannot be managed; add managers '
                 'first (3 tolerate one down); nothing was changed' % hostname(node)]
-    others = [other for other in managers if other['ID'] != node['ID']]
-    reachable = [other for other in others if other['ManagerStatus'].get('Reachability') == 'reachable']
-    if len(reachable) >= majority(len(managers)):
-        return []
-    missing = ['%s (%s)' % (hostname(other), other['ManagerStatus'].get('Reachability') or 'unknown')
-               for other in others if other not in reachable]
-    return ['taking manager %s out would leave %d of %d managers reachable, fewer than the majority of %d the '
-            'swarm needs; not reachable now: %s. Bring them back first; nothing was changed'
-            % (hostname(node), len(reachable), len(managers), majority(len(managers)), ', '.join(missing))]
+    refusal = majority_lost_without(node['ID'], [node_facts(other) for other in nodes],
+                                    'taking manager %s out' % hostname(node), 'nothing was changed')
+    return [refusal] if refusal else []
 
 
 def _constraint(text):

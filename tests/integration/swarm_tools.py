@@ -14,6 +14,19 @@ def node_docker(node, *args, check=True):
     return proc.stdout.strip()
 
 
+def cli_swarm(address, managers, workers=()):
+    """A swarm formed with the plain CLI: the first manager creates it, the others join (``address``:
+    {node: its address}). Returns the join tokens by role."""
+    first = managers[0]
+    node_docker(first, "swarm", "init", "--advertise-addr", address[first])
+    tokens = dict((role, node_docker(first, "swarm", "join-token", "-q", role)) for role in ("manager", "worker"))
+    for role, names in (("manager", managers[1:]), ("worker", workers)):
+        for name in names:
+            node_docker(name, "swarm", "join", "--advertise-addr", address[name], "--token", tokens[role],
+                        "%s:2377" % address[first])
+    return tokens
+
+
 def swarm_state(node):
     """The node's view of the swarm: LocalNodeState, NodeID, cluster ID (managers only), role."""
     info = json.loads(node_docker(node, "info", "--format", "{{json .Swarm}}"))

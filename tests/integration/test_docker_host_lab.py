@@ -4,6 +4,7 @@ import json
 import subprocess
 
 import pytest
+from pki import issue, make_ca
 
 from ansible_runner import run_module, run_playbook
 
@@ -122,27 +123,17 @@ def test_bad_input_leaves_daemon_json_untouched(lab_nodes, nodes, role_vars, fra
     assert node_sh(node, "cat %s; stat -c %%Y %s" % (DAEMON_JSON, DAEMON_JSON)) == before
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl"] + list(args), cwd=cwd, capture_output=True, check=True)
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory, nodes):
     """A CA, a server certificate for the trixie node's address, a client certificate, and an unrelated CA."""
     node = systemd_node(nodes, "trixie")
     address = nodes[node]["address"]
     work = tmp_path_factory.mktemp("pki")
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dockhand test CA",
-            "-keyout", "ca-key.pem", "-out", "ca.pem", cwd=work)
-    for name, ext in (("server", "subjectAltName=IP:%s\nextendedKeyUsage=serverAuth" % address),
-                      ("client", "extendedKeyUsage=clientAuth")):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=%s" % name, "-keyout", "%s-key.pem" % name,
-                "-out", "%s.csr" % name, cwd=work)
-        (work / ("%s.ext" % name)).write_text(ext + "\n")
-        openssl("x509", "-req", "-in", "%s.csr" % name, "-CA", "ca.pem", "-CAkey", "ca-key.pem",
-                "-CAcreateserial", "-days", "2", "-extfile", "%s.ext" % name, "-out", "%s.pem" % name, cwd=work)
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other CA",
-            "-keyout", "other-key.pem", "-out", "other-ca.pem", cwd=work)
+    make_ca(work, "dockhand test CA")
+    for name, extensions in (("server", "subjectAltName=IP:%s\nextendedKeyUsage=serverAuth" % address),
+                             ("client", "extendedKeyUsage=clientAuth")):
+        issue(work, name, extensions)
+    make_ca(work, "other CA", cert="other-ca.pem", key="other-key.pem")
     return node, address, work
 
 

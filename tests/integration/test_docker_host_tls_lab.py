@@ -1,9 +1,9 @@
 """The docker_host role on lab nodes: everything a restart depends on rolled back together, TLS files
 refused before install, the TLS listener taken down, "hosts" given through the settings."""
 import json
-import subprocess
 
 import pytest
+from pki import issue, make_ca, openssl
 from test_docker_host_lab import DAEMON_JSON, failure_message, node_sh, role, systemd_node
 
 from ansible_runner import run_module
@@ -26,10 +26,6 @@ def files_state(node, paths=tuple(RESTART_FILES)):
     return node_sh(node, script)
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl"] + list(args), cwd=str(cwd), capture_output=True, check=True)
-
-
 @pytest.fixture(scope="module")
 def nodes(lab_nodes):
     return dict((node["name"], node) for node in lab_nodes["nodes"])
@@ -42,16 +38,11 @@ def pki(tmp_path_factory, nodes):
     node = systemd_node(nodes, "trixie")
     address = nodes[node]["address"]
     work = tmp_path_factory.mktemp("tlsroll-pki")
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dockhand rollback CA",
-            "-keyout", "ca-key.pem", "-out", "ca.pem", cwd=work)
-    for name, ext in (("a", "subjectAltName=IP:%s\nextendedKeyUsage=serverAuth" % address),
-                      ("b", "subjectAltName=IP:%s\nextendedKeyUsage=serverAuth" % address),
-                      ("client", "extendedKeyUsage=clientAuth")):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=%s" % name, "-keyout", "%s-key.pem" % name,
-                "-out", "%s.csr" % name, cwd=work)
-        (work / ("%s.ext" % name)).write_text(ext + "\n")
-        openssl("x509", "-req", "-in", "%s.csr" % name, "-CA", "ca.pem", "-CAkey", "ca-key.pem",
-                "-CAcreateserial", "-days", "2", "-extfile", "%s.ext" % name, "-out", "%s.pem" % name, cwd=work)
+    make_ca(work, "dockhand rollback CA")
+    for name, extensions in (("a", "subjectAltName=IP:%s\nextendedKeyUsage=serverAuth" % address),
+                             ("b", "subjectAltName=IP:%s\nextendedKeyUsage=serverAuth" % address),
+                             ("client", "extendedKeyUsage=clientAuth")):
+        issue(work, name, extensions)
     openssl("genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "stray-key.pem", cwd=work)
     return node, address, work
 

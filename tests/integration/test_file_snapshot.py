@@ -8,6 +8,7 @@ import stat
 import subprocess
 
 import pytest
+from pki import openssl
 
 from ansible_runner import VENV_BIN, ansible_env, run_module
 
@@ -110,10 +111,6 @@ def test_bad_input_is_one_line(tmp_path, args, message):
 
 
 # ---- tls_check: the files checked on the controller ----
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl"] + list(args), cwd=str(cwd), capture_output=True, check=True)
-
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from ansible_runner import run_playbook
-from swarm_tools import node_docker, reset_swarm, wait_for
+from swarm_tools import cli_swarm, node_docker, reset_swarm, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -27,11 +27,7 @@ def swarm(lab_nodes, lab_tool_module, test_image):
     lab = lab_tool_module
     address = dict((node["name"], node["address"]) for node in lab_nodes["nodes"])
     reset_swarm(NODES)
-    node_docker(MANAGER, "swarm", "init", "--advertise-addr", address[MANAGER])
-    tokens = dict((role, node_docker(MANAGER, "swarm", "join-token", "-q", role)) for role in ("manager", "worker"))
-    for name, role in zip(NODES[1:], ("manager", "manager", "worker", "worker")):
-        node_docker(name, "swarm", "join", "--advertise-addr", address[name], "--token", tokens[role],
-                    "%s:2377" % address[MANAGER])
+    cli_swarm(address, NODES[:3], NODES[3:])
     for worker in NODES[3:]:
         node_docker(MANAGER, "node", "update", "--label-add", "tier=app", worker)
     node_docker(MANAGER, "network", "create", "--driver", "overlay", "--attachable", NETWORK)

@@ -4,6 +4,7 @@ import subprocess
 
 import pytest
 
+import swarm_tools
 from ansible_runner import run_playbook
 from swarm_tools import leader_of, managers_of, node_docker, node_list, reset_swarm, swarm_state, wait_for
 
@@ -34,14 +35,7 @@ def run(lab, host, module, args, extra_args=(), **task):
 
 def cli_swarm(lab, managers=(NODE1,), workers=()):
     """A swarm formed with the plain CLI: the first manager creates it, the others join."""
-    first = managers[0]
-    node_docker(first, "swarm", "init", "--advertise-addr", lab["address"][first])
-    tokens = dict((role, node_docker(first, "swarm", "join-token", "-q", role)) for role in ("manager", "worker"))
-    for role, names in (("manager", managers[1:]), ("worker", workers)):
-        for name in names:
-            node_docker(name, "swarm", "join", "--advertise-addr", lab["address"][name], "--token", tokens[role],
-                        "%s:2377" % lab["address"][first])
-    return tokens
+    return swarm_tools.cli_swarm(lab["address"], managers, workers)
 
 
 def cluster_spec(node):

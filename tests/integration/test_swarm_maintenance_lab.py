@@ -11,7 +11,7 @@ import pytest
 from swarm_sampler import SwarmSampler
 
 from ansible_runner import run_playbook
-from swarm_tools import node_docker, node_list, reset_swarm, wait_for
+from swarm_tools import cli_swarm, node_docker, node_list, reset_swarm, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -67,11 +67,7 @@ def swarm(lab_nodes, test_image):
     is placed on the workers (managers paused while it is created), a global service everywhere."""
     address = dict((node["name"], node["address"]) for node in lab_nodes["nodes"])
     reset_swarm(NODES)
-    node_docker(MANAGER, "swarm", "init", "--advertise-addr", address[MANAGER])
-    tokens = dict((role, node_docker(MANAGER, "swarm", "join-token", "-q", role)) for role in ("manager", "worker"))
-    for name, role in zip(NODES[1:], ("manager", "manager", "worker", "worker")):
-        node_docker(name, "swarm", "join", "--advertise-addr", address[name], "--token", tokens[role],
-                    "%s:2377" % address[MANAGER])
+    cli_swarm(address, NODES[:3], NODES[3:])
     wait_for("5 nodes ready", lambda: len([n for n in node_list(MANAGER) if n["Status"] == "Ready"]) == 5)
     for manager in NODES[:3]:
         node_docker(MANAGER, "node", "update", "--availability", "pause", manager)
