@@ -20,12 +20,15 @@ Standard library only (it runs before any virtualenv exists). Use it as a CLI::
                                             network's gateway: what nodes reach without a relay),
                                             plus a TLS registry there on :5443 whose certificate
                                             a private CA signed (.lab/registry/tls/ca.crt)
+    python3 tools/lab.py apt-repo up|down   a local apt repository on the lab network's gateway
+                                            (:8790) with docker.io at two versions, the host's and
+                                            a repackaged copy with a higher version
     python3 tools/lab.py status             what is running
     python3 tools/lab.py load IMAGE...      copy local images into every running node
 
 or import it (pytest fixtures do) and call ensure_engine(), stop_engine(), build_test_images(),
 build_node_image(release), lab_up(n, trixie, sysv), lab_down(), registry_up(), registry_down(),
-registry_serve(address), registry_unserve(),
+registry_serve(address), registry_unserve(), apt_repo_up(), apt_repo_down(),
 load_images(images), status(). Functions raise LabError on failure; the CLI prints one line and
 exits 1.
 
@@ -197,13 +200,13 @@ def _last_line(*texts):
     return "no output"
 
 
-def run(args, *, check=True, input=None, timeout=None, env=None, stdin=None):
+def run(args, *, check=True, input=None, timeout=None, env=None, stdin=None, cwd=None):
     """Run a command, capture its text output; raise LabError with its last line on failure."""
     args = [str(a) for a in args]
     try:
         proc = subprocess.run(
             args, input=input, stdin=stdin, capture_output=True, text=True, errors="replace", check=False,
-            timeout=timeout, env=env,
+            timeout=timeout, env=env, cwd=cwd,
         )
     except FileNotFoundError:
         raise LabError("command not found: %s" % args[0]) from None
@@ -1515,6 +1518,104 @@ def registry_down():
     return stopped
 
 
+# ---------------------------------------------------------------- apt repository
+
+APT_REPO_DIR = LAB_DIR / "apt-repo"
+APT_REPO_PORT = 8790
+APT_REPO_PACKAGE = "docker.io"
+# Appended to the Debian version of the host's docker.io: a copy that apt sees as newer.
+APT_REPO_BUMP = "+dockhand1"
+APT_REPO_SOURCES = "/etc/apt/sources.list.d/dockhand-lab.list"
+
+
+def _apt_repo_paths():
+    return {"pool": APT_REPO_DIR / "pool", "pidfile": APT_REPO_DIR / "server.pid",
+            "log": APT_REPO_DIR / "server.log", "versions": APT_REPO_DIR / "versions.json"}
+
+
+def _deb_field(deb, field):
+    return run(["dpkg-deb", "-f", str(deb), field]).stdout.strip()
+
+
+def _build_apt_repo():
+    """The flat repository: docker.io as this machine's apt offers it, and a copy whose version is
+    that one plus APT_REPO_BUMP (same files). Built once; returns [original, bumped] versions."""
+    paths = _apt_repo_paths()
+    if paths["versions"].exists():
+        return json.loads(paths["versions"].read_text())
+    ensure_packages("dpkg-dev")
+    pool = paths["pool"]
+    shutil.rmtree(APT_REPO_DIR, ignore_errors=True)
+    pool.mkdir(parents=True)
+    env = dict(os.environ, PATH=SYSTEM_PATH)
+    download = ["apt-get", "download", "-q", APT_REPO_PACKAGE]
+    if run(download, check=False, env=env, timeout=600, cwd=pool).returncode != 0:
+        # the package lists may be missing on a fresh machine
+        run(["apt-get", "update", "-q"], env=env, timeout=600)
+        run(download, env=env, timeout=600, cwd=pool)
+    downloaded = sorted(pool.glob("%s_*.deb" % APT_REPO_PACKAGE))
+    if not downloaded:
+        raise LabError("apt-get download %s left no .deb" % APT_REPO_PACKAGE)
+    original = downloaded[-1]
+    version = _deb_field(original, "Version")
+    bumped_version = version + APT_REPO_BUMP
+    with tempfile.TemporaryDirectory(dir=str(APT_REPO_DIR)) as tmp:
+        tree = Path(tmp) / "tree"
+        run(["dpkg-deb", "-R", str(original), str(tree)])
+        control = tree / "DEBIAN" / "control"
+        control.write_text("".join(
+            "Version: %s\n" % bumped_version if line.startswith("Version:") else line
+            for line in control.read_text().splitlines(True)))
+        arch = _deb_field(original, "Architecture")
+        run(["dpkg-deb", "-Zgzip", "-z1", "-b", str(tree),
+             str(pool / ("%s_%s_%s.deb" % (APT_REPO_PACKAGE, bumped_version.replace(":", "%3a"), arch)))],
+            timeout=600)
+    packages = run(["dpkg-scanpackages", "-m", "pool", "/dev/null"], env=env, cwd=APT_REPO_DIR).stdout
+    (APT_REPO_DIR / "Packages").write_text(packages)
+    digest = hashlib.sha256(packages.encode()).hexdigest()
+    # An unsigned Release file: apt takes the flat repository with [trusted=yes] in the node's sources.
+    (APT_REPO_DIR / "Release").write_text(
+        "Origin: dockhand-lab\nLabel: dockhand-lab\nDate: %s\nSHA256:\n %s %d Packages\n"
+        % (time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime()), digest, len(packages.encode())))
+    versions = [version, bumped_version]
+    paths["versions"].write_text(json.dumps(versions))
+    log("apt repository built in %s: %s %s" % (APT_REPO_DIR, APT_REPO_PACKAGE, ", ".join(versions)))
+    return versions
+
+
+@_public
+def apt_repo_up(address=GATEWAY, port=APT_REPO_PORT):
+    """A local apt repository with docker.io at two versions (the one this machine's apt offers,
+    and a repackaged copy with a higher version), served over HTTP on address:port only (the lab
+    network's gateway by default, which exists while the lab is up). Idempotent. Returns
+    {"url", "sources" (the line for a node's sources.list), "versions": [original, bumped]}."""
+    versions = _build_apt_repo()
+    paths = _apt_repo_paths()
+    url = "http://%s:%d/" % (address, port)
+    if not _live_pid(paths["pidfile"], "python3"):
+        _spawn_detached(["python3", "-m", "http.server", "--bind", address,
+                         "--directory", str(APT_REPO_DIR), str(port)], paths["pidfile"], paths["log"])
+    deadline = time.monotonic() + 10
+    while _http_status(url + "Packages") != 200:
+        if time.monotonic() > deadline:
+            raise LabError("the apt repository does not answer on %s (see %s)" % (url, paths["log"]))
+        time.sleep(0.1)
+    log("apt repository serves %s %s on %s" % (APT_REPO_PACKAGE, ", ".join(versions), url))
+    return {"url": url, "sources": "deb [trusted=yes] %s ./" % url, "versions": versions}
+
+
+@_public
+def apt_repo_down():
+    """Stop the apt repository's server (the built repository stays for the next run); idempotent."""
+    paths = _apt_repo_paths()
+    pid = _live_pid(paths["pidfile"], "python3")
+    if pid:
+        _terminate(pid, "python3", timeout=10)
+    paths["pidfile"].unlink(missing_ok=True)
+    log("apt repository down%s" % (" (pid %d stopped)" % pid if pid else ""))
+    return 1 if pid else 0
+
+
 # ---------------------------------------------------------------- status
 
 def status():
@@ -1600,6 +1701,8 @@ def main(argv=None):
     p.add_argument("--network", default=NETWORK, help="with bridge: the docker network (default %(default)s)")
     p.add_argument("--address", help="with up: serve the registries on this address too (such as the lab "
                    "network's gateway %s), and a TLS registry there on :%d" % (GATEWAY, TLS_REGISTRY[1]))
+    p = sub.add_parser("apt-repo", help="serve or stop the local apt repository (docker.io at two versions)")
+    p.add_argument("action", choices=("up", "down"))
     sub.add_parser("status", help="show what is running")
     p = sub.add_parser("load", help="load local images into every running node")
     p.add_argument("images", nargs="+")
@@ -1639,6 +1742,12 @@ def main(argv=None):
                           "/etc/docker/certs.d/%s/ca.crt)" % (info["tls"], info["tls_ca"], info["tls"]))
             else:
                 registry_down()
+        elif args.command == "apt-repo":
+            if args.action == "up":
+                info = apt_repo_up()
+                print("apt repository: %s (docker.io %s)" % (info["sources"], ", ".join(info["versions"])))
+            else:
+                apt_repo_down()
         elif args.command == "status":
             status()
         elif args.command == "load":

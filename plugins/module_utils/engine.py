@@ -15,6 +15,9 @@ RESTART_MARKER = '/var/lib/dockhand/restart-pending'
 # docker_host writes it when it opens the TLS listener; with the listener turned off, the role
 # takes away what it opened only where this is.
 TLS_LISTENER_MARKER = '/var/lib/dockhand/docker_host/tls-listener'
+# The Debian package of the engine whose version docker_host manages (docker_host_engine_version).
+ENGINE_PACKAGE = 'docker.io'
+DPKG_STATUS = '/var/lib/dpkg/status'
 
 
 def swarm_facts(info):
@@ -85,9 +88,34 @@ def host_facts(root='/'):
 def local_host_facts():
     """The host block of a local engine: how it is run, and whether a restart is due."""
     return dict(host_facts(), restart_pending=restart_pending(),
-                tls_listener_opened=os.path.lexists(TLS_LISTENER_MARKER))
+                tls_listener_opened=os.path.lexists(TLS_LISTENER_MARKER),
+                package=installed_package(ENGINE_PACKAGE))
 
 
 def restart_pending(root='/'):
     """Whether a run changed the engine's configuration and has not restarted it yet (the marker is there)."""
     return os.path.lexists(os.path.join(root, RESTART_MARKER.lstrip('/')))
+
+
+def installed_package(name, root='/'):
+    """``{name, version, held}`` of Debian package ``name`` as dpkg's status file has it installed;
+    None when it is not installed or the host has no dpkg. Read from the file: no process to start."""
+    try:
+        with open(os.path.join(root, DPKG_STATUS.lstrip('/')), 'rb') as status_file:
+            text = status_file.read().decode('utf-8', 'replace')
+    except OSError:
+        return None
+    for stanza in text.split('\n\n'):
+        fields = {}
+        for line in stanza.splitlines():
+            if line[:1] not in ('', ' ', '\t') and ':' in line:
+                key, _colon, value = line.partition(':')
+                fields[key] = value.strip()
+        if fields.get('Package') != name:
+            continue
+        # Status: want flag state, e.g. "hold ok installed" or "install ok installed"
+        status = fields.get('Status', '').split()
+        if len(status) != 3 or status[2] != 'installed' or not fields.get('Version'):
+            continue
+        return dict(name=name, version=fields['Version'], held=status[0] == 'hold')
+    return None

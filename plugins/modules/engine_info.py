@@ -343,6 +343,24 @@ engine:
               P(dockhand.docker.docker_host#role) leaves when it opens the TLS listener, so that turning
               the listener off takes away what it opened.
           type: bool
+        package:
+          description:
+            - The engine's Debian package (C(docker.io)) as dpkg has it installed, read from
+              C(/var/lib/dpkg/status); null when it is not installed (another package, or not a
+              Debian-like host).
+          type: dict
+          contains:
+            name:
+              description: The package's name.
+              type: str
+              sample: docker.io
+            version:
+              description: Its installed Debian version.
+              type: str
+              sample: 20.10.24+dfsg1-1+deb12u1+b6
+            held:
+              description: Whether it is on hold (C(apt-mark hold)), so that upgrades leave it alone.
+              type: bool
 checks:
   description: What a preflight needs to find hazards before any change.
   returned: success

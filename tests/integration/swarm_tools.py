@@ -82,3 +82,21 @@ def reset_swarm(nodes):
         node_docker(name, "swarm", "leave", "--force", check=False)
     with ThreadPoolExecutor(len(nodes)) as pool:
         list(pool.map(reset, nodes))
+
+
+def swarm_report(nodes, log_lines=15):
+    """What each node's engine says of the swarm, and the end of its engine's log: printed when a
+    lab test fails, so a failure seen once in CI can be read afterwards."""
+    def report(name):
+        state = subprocess.run(["docker", "exec", name, "docker", "info", "--format",
+                                "{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} {{.Swarm.Error}}"],
+                               capture_output=True, text=True, check=False, timeout=60)
+        log = subprocess.run(["docker", "exec", name, "sh", "-c",
+                              "journalctl -u docker --no-pager -n %d 2>/dev/null || tail -n %d /var/log/docker.log"
+                              % (log_lines, log_lines)], capture_output=True, text=True, check=False, timeout=60)
+        return "== %s: %s\n%s" % (name, (state.stdout + state.stderr).strip(), log.stdout.strip())
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        reports = list(pool.map(report, nodes))
+    nodes_seen = subprocess.run(["docker", "exec", nodes[0], "docker", "node", "ls"], capture_output=True, text=True,
+                                check=False, timeout=60)
+    return "\n".join(reports + ["== docker node ls on %s:\n%s" % (nodes[0], nodes_seen.stdout + nodes_seen.stderr)])

@@ -13,7 +13,7 @@ from swarm_sampler import SwarmSampler
 from test_site_lab import LAB_SITE_VARS, NODES, site
 
 from ansible_runner import REPO_ROOT, VENV_BIN, ansible_env
-from swarm_tools import node_docker, wait_for
+from swarm_tools import node_docker, swarm_report, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -80,7 +80,7 @@ def test_a_changed_log_option_rolls_one_member_at_a_time_while_the_swarm_keeps_r
         run = site(working_swarm, "--tags", "docker_host", site_vars=changed_vars)
     figures = sampler.figures()
     print("rolling restart figures:", json.dumps(figures))
-    assert run.returncode == 0, run.failed_messages()
+    assert run.returncode == 0, run.failed_messages() + "\n" + swarm_report(NODES)
 
     assert figures["per_second"] >= 4, figures
     assert figures["fewest_managers_up"] >= 2, figures
@@ -126,7 +126,7 @@ def test_a_run_killed_before_the_restart_is_finished_by_the_next(working_swarm, 
 
     run = site(working_swarm, "--tags", "docker_host", "--limit", "%s,%s" % (MANAGERS[0], worker),
                site_vars=changed_vars)
-    assert run.returncode == 0, run.failed_messages()
+    assert run.returncode == 0, run.failed_messages() + "\n" + swarm_report(NODES)
     assert dockerd_pid(worker) != before
     assert "restart-pending" not in node_sh(worker, "ls", "/var/lib/dockhand").split()
     assert node_docker(MANAGERS[0], "node", "inspect", "--format", "{{.Spec.Availability}}", worker) == "active"
@@ -158,7 +158,7 @@ def converge_back(inventory, base_vars, *hosts):
     were (they restart once more)."""
     limit = ["--limit", ",".join(hosts)] if hosts else []
     run = site(inventory, "--tags", "docker_host", *limit, site_vars=base_vars)
-    assert run.returncode == 0, run.failed_messages()
+    assert run.returncode == 0, run.failed_messages() + "\n" + swarm_report(NODES)
 
 
 def leader_host():
@@ -243,7 +243,7 @@ def test_rolling_restart_playbook_with_maintenance_tasks_keeps_the_swarm_running
                    playbook=os.path.join(REPO_ROOT, "playbooks", "rolling_restart.yml"), site_vars=base_vars)
     figures = sampler.figures()
     print("rolling_restart.yml figures:", json.dumps(figures))
-    assert run.returncode == 0, run.failed_messages()
+    assert run.returncode == 0, run.failed_messages() + "\n" + swarm_report(NODES)
     assert all(dockerd_pid(node) != before[node] for node in NODES)
     assert all(node_sh(node, "ls", "/tmp/dockhand-maintained") for node in NODES)
     assert figures["per_second"] >= 4, figures

@@ -1,6 +1,7 @@
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import (
     engine_facts,
     host_facts,
+    installed_package,
     restart_pending,
     swarm_facts,
 )
@@ -86,3 +87,47 @@ def test_restart_pending_is_the_marker_or_a_link_to_nothing(tmp_path):
     marker.parent.mkdir(parents=True)
     marker.symlink_to(tmp_path / "nowhere")
     assert restart_pending(str(tmp_path)) is True
+
+
+DPKG_STATUS = """Package: containerd
+Status: install ok installed
+Version: 1.6.20~ds1-1+b1
+Description: daemon
+ docker.io mentioned in a description line
+ Package: docker.io
+
+Package: docker.io
+Status: hold ok installed
+Priority: optional
+Version: 20.10.24+dfsg1-1+deb12u1+b6
+Depends: adduser,
+ containerd
+Description: Linux container runtime
+
+Package: runc
+Status: deinstall ok config-files
+Version: 1.1.5+ds1-1+deb12u1
+"""
+
+
+def _status(tmp_path, text):
+    path = tmp_path / "var" / "lib" / "dpkg" / "status"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_installed_package_reads_version_and_hold(tmp_path):
+    assert installed_package("docker.io", str(tmp_path)) is None  # no dpkg
+    _status(tmp_path, DPKG_STATUS)
+    assert installed_package("docker.io", str(tmp_path)) == {
+        "name": "docker.io", "version": "20.10.24+dfsg1-1+deb12u1+b6", "held": True}
+    assert installed_package("containerd", str(tmp_path)) == {
+        "name": "containerd", "version": "1.6.20~ds1-1+b1", "held": False}
+    # removed with its configuration left, or never there
+    assert installed_package("runc", str(tmp_path)) is None
+    assert installed_package("docker-ce", str(tmp_path)) is None
+
+
+def test_installed_package_unpacked_only_is_not_installed(tmp_path):
+    _status(tmp_path, "Package: docker.io\nStatus: install ok unpacked\nVersion: 20.10.24+dfsg1-1\n")
+    assert installed_package("docker.io", str(tmp_path)) is None
