@@ -17,7 +17,7 @@ description:
     every member is a file or directory under the directory's own name, then unpacks it beside
     O(src) and swaps the two with renames. A failed check changes nothing.
   - The engine must be stopped while either runs; only then is the Raft store consistent. The
-    playbooks P(dockhand.docker.swarm_backup#playbook) and P(dockhand.docker.swarm_restore#playbook)
+    playbooks C(dockhand.docker.swarm_backup) and C(dockhand.docker.swarm_restore)
     stop and start it around this module.
   - The archive holds the swarm's keys (encrypted with the unlock key when the swarm is locked);
     keep it as safe as the swarm's managers.

@@ -29,7 +29,7 @@ extends_documentation_fragment:
 options:
   manifest:
     description:
-      - A backup's manifest (as P(dockhand.docker.swarm_backup#playbook) writes it) to compare the swarm's objects with.
+      - A backup's manifest (as C(dockhand.docker.swarm_backup) writes it) to compare the swarm's objects with.
     type: dict
 seealso:
   - module: dockhand.docker.swarm_backup_store
@@ -152,8 +152,8 @@ def gather(module):
         except DockerError as exc:
             if NO_LEADER not in exc.msg:
                 raise
-    result = dict(local=dict((key, local[key]) for key in ('state', 'node_id', 'node_address', 'is_manager',
-                                                            'cluster_id')),
+    shown = ('state', 'node_id', 'node_address', 'is_manager', 'cluster_id')
+    result = dict(local=dict((key, local[key]) for key in shown),
                   has_leader=swarm is not None, rejoined=False,
                   restore_refusal=restore_refusal(local, swarm is not None, 'this host'))
     if swarm is None:

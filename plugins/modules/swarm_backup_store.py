@@ -13,9 +13,9 @@ description:
   - Runs where the backups are kept (the controller, with C(delegate_to=localhost)).
   - With O(state=stored), takes an archive of a manager's swarm state already copied there
     (O(incoming)), checks its SHA-256 against the one the manager computed, and files it as
-    C(<directory>/<cluster ID>/<UTC time>.tar.gz) with a manifest beside it (C(<UTC time>.manifest.json):
-    cluster ID, node ID, hostname, advertise address, engine version, autolock, time, the archive's
-    SHA-256 and the IDs and names of the networks, secrets, configs and services) and the swarm's
+    C(<directory>/<cluster ID>/<UTC time>.tar.gz) with a manifest beside it (C(<UTC time>.manifest.json),
+    holding the cluster ID, node ID, hostname, advertise address, engine version, autolock, time, the
+    archive's SHA-256 and the IDs and names of the networks, secrets, configs and services) and the swarm's
     declarative state (C(<UTC time>.state.yml), the P(dockhand.docker.services#role) role's variables).
     Then only the newest O(keep) backups of that cluster are kept.
   - With O(state=checked), reads the manifest beside O(archive), checks that it is one this
