@@ -254,6 +254,10 @@ def test_disaster_recovery_restores_the_same_swarm(backup_site, lab_tool_module)
     lab_tool_module.registry_bridge()
     phase("node1-3 destroyed and fresh ones up", started)
 
+    # The archive is of another manager (the chooser never takes the leader, node1): it is restored onto
+    # a host whose address differs from the one the archive's node advertised.
+    manifest = json.load(open(STATE["latest"][:-len(".tar.gz")] + ".manifest.json"))
+    assert manifest["hostname"] != NODE1 and manifest["advertise_address"] != "172.30.77.11"
     started = time.monotonic()
     restored = restore(site, STATE["latest"], "-vvv")
     restore_s = phase("swarm_restore.yml", started)
