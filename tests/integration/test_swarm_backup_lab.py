@@ -19,7 +19,7 @@ import pytest
 from swarm_sampler import SwarmSampler
 
 from ansible_runner import REPO_ROOT, VENV_BIN, PlaybookRun, ansible_env
-from swarm_tools import node_docker, node_list, reset_swarm, wait_for
+from swarm_tools import leader_of, node_docker, node_list, reset_swarm, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -185,8 +185,13 @@ def test_a_second_backup_keeps_both_and_keep_1_prunes(backup_site):
     phase("second backup", started)
     assert second.returncode == 0, second.failed_messages()
     assert len(backups(site["dir"])) == 2
+    leader = leader_of(NODE1)
+    refused = backup(site, swarm_backup_host=leader)
+    assert refused.returncode != 0 and "is the leader" in refused.failed_messages(), refused.failed_messages()
+    # The archive the disaster test restores is of a manager other than node1 (and not the leader).
+    other = next(node for node in MANAGERS[1:] if node != leader)
     started = time.monotonic()
-    third = backup(site, swarm_backup_keep=1)
+    third = backup(site, swarm_backup_keep=1, swarm_backup_host=other)
     phase("third backup, keep 1", started)
     assert third.returncode == 0, third.failed_messages()
     (latest,) = backups(site["dir"])
