@@ -85,20 +85,16 @@ def engine_pid(node):
 
 
 def swarm_objects(manager):
-    """{kind: {name: ID}} of the swarm's networks (swarm scope, not ingress), secrets, configs, services."""
+    """{kind: {name: full ID}} of the swarm's networks (swarm scope, not ingress), secrets, configs, services."""
     found = {}
-    for kind, args in (("networks", ["network", "ls", "--filter", "scope=swarm"]), ("secrets", ["secret", "ls"]),
-                       ("configs", ["config", "ls"]), ("services", ["service", "ls"])):
+    for kind, args in (("networks", ["network", "ls", "--no-trunc", "--filter", "scope=swarm"]),
+                       ("secrets", ["secret", "ls"]), ("configs", ["config", "ls"])):
         lines = node_docker(manager, *args, "--format", "{{.Name}} {{.ID}}").splitlines()
         found[kind] = dict(line.split() for line in lines if line and not line.startswith("ingress "))
+    names = node_docker(manager, "service", "ls", "--format", "{{.Name}}").split()
+    lines = node_docker(manager, "service", "inspect", "--format", "{{.Spec.Name}} {{.ID}}", *names).splitlines()
+    found["services"] = dict(line.split() for line in lines if line)
     return found
-
-
-def full_ids(manager, kind, short):
-    """Full IDs (the CLI lists networks by short ID)."""
-    noun = kind[:-1]
-    return dict((name, node_docker(manager, noun, "inspect", "--format", "{{.ID}}", ident))
-                for name, ident in short.items())
 
 
 def backups(directory):
@@ -168,10 +164,8 @@ def test_backup_keeps_the_majority_and_files_archive_manifest_and_state(backup_s
     assert manifest["hostname"] == chosen["Hostname"] and manifest["advertise_address"].startswith("172.30.77.")
     assert manifest["sha256"] == hashlib.sha256(open(archive, "rb").read()).hexdigest()
     objects = swarm_objects(NODE1)
-    for kind in ("secrets", "configs", "services"):
-        assert dict((entry["name"], entry["id"]) for entry in manifest["objects"][kind]) == \
-            objects[kind], kind
-    assert sorted(entry["name"] for entry in manifest["objects"]["networks"]) == sorted(objects["networks"])
+    for kind in ("networks", "secrets", "configs", "services"):
+        assert dict((entry["name"], entry["id"]) for entry in manifest["objects"][kind]) == objects[kind], kind
     text = open(archive[:-len(".tar.gz")] + ".state.yml").read()
     assert "demo-svc" in text and "demo-agent" in text and "demo_token" in text and "demo-net" in text
     assert secrets_in(text + json.dumps(manifest), site) == []
@@ -245,7 +239,6 @@ def test_disaster_recovery_restores_the_same_swarm(backup_site, lab_tool_module)
     site = backup_site
     cluster = node_docker(NODE1, "info", "--format", "{{.Swarm.Cluster.ID}}")
     objects = swarm_objects(NODE1)
-    objects["networks"] = full_ids(NODE1, "networks", objects["networks"])
     worker_ids = dict((node["Hostname"], node["ID"]) for node in node_list(NODE1) if node["Hostname"] in WORKERS)
 
     started = time.monotonic()
@@ -287,7 +280,6 @@ def test_disaster_recovery_restores_the_same_swarm(backup_site, lab_tool_module)
 
     assert node_docker(NODE1, "info", "--format", "{{.Swarm.Cluster.ID}}") == cluster
     after = swarm_objects(NODE1)
-    after["networks"] = full_ids(NODE1, "networks", after["networks"])
     assert after == objects
     nodes = node_list(NODE1)
     assert sorted(node["Hostname"] for node in nodes) == NODES, nodes
