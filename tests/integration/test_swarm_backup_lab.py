@@ -12,8 +12,8 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from swarm_sampler import SwarmSampler
@@ -242,11 +242,8 @@ def test_disaster_recovery_restores_the_same_swarm(backup_site, lab_tool_module)
     worker_ids = dict((node["Hostname"], node["ID"]) for node in node_list(NODE1) if node["Hostname"] in WORKERS)
 
     started = time.monotonic()
-    threads = [threading.Thread(target=lab_tool_module.replace_node, args=(node,)) for node in MANAGERS]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(len(MANAGERS)) as pool:
+        list(pool.map(lab_tool_module.replace_node, MANAGERS))
     for node in MANAGERS:
         assert node_docker(node, "info", "--format", "{{.Swarm.LocalNodeState}}") == "inactive"
     lab_tool_module.registry_bridge()
