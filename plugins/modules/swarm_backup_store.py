@@ -19,8 +19,11 @@ description:
     declarative state (C(<UTC time>.state.yml), the P(dockhand.docker.services#role) role's variables).
     Then only the newest O(keep) backups of that cluster are kept.
   - With O(state=checked), reads the manifest beside O(archive), checks that it is one this
-    collection wrote and that the archive has its SHA-256, and, when the swarm was locked
-    (autolock), that O(unlock_key) is given. Fails before anything changes otherwise.
+    collection wrote and that the archive has its SHA-256, and refuses the archive of a locked
+    swarm (autolock). Fails before anything changes otherwise.
+  - A locked swarm's archive cannot be restored: the engine unlocks a manager only once its swarm
+    has a leader, which a manager restored alone never has (measured on Docker 20.10: the unlock,
+    and every swarm call after it, waits for ever). Take backups with autolock off.
   - The manifest never holds a join token, the unlock key or secret data.
 author:
   - dockhand.docker maintainers (@dockhand)
@@ -62,8 +65,8 @@ options:
     type: path
   unlock_key:
     description:
-      - With O(state=checked), the unlock key the swarm had when the archive was taken; needed when the
-        manifest says autolock. Only checked for presence and form; never shown.
+      - With O(state=checked), the unlock key the swarm had when the archive was taken. Only looked at to
+        word the refusal of a locked swarm's archive; never shown.
     type: str
 attributes:
   check_mode:

@@ -74,11 +74,15 @@ def test_check_mode_writes_nothing(tmp_path):
 
 
 def test_check_before_a_restore(tmp_path):
+    unlocked = store(tmp_path, manifest=dict(DRAFT, autolock=False))
+    checked = swarm_backup_store.check(Module(state="checked", archive=unlocked["archive"]))
+    assert checked["manifest"]["cluster_id"] == CLUSTER and checked["changed"] is False
     archive = store(tmp_path)["archive"]
     key = "SWMKEY-1-" + "k" * 43
-    checked = swarm_backup_store.check(Module(state="checked", archive=archive, unlock_key=key))
-    assert checked["manifest"]["cluster_id"] == CLUSTER and checked["changed"] is False
-    with pytest.raises(InvalidValue, match="give swarm_unlock_key"):
+    with pytest.raises(InvalidValue, match="cannot be restored") as failure:
+        swarm_backup_store.check(Module(state="checked", archive=archive, unlock_key=key))
+    assert key not in failure.value.msg
+    with pytest.raises(InvalidValue, match="swarm_unlock_key, which is not given"):
         swarm_backup_store.check(Module(state="checked", archive=archive))
     with open(archive, "r+b") as handle:
         handle.write(b"X")
