@@ -6,6 +6,7 @@ fresh nodes with the same names and addresses, swarm_restore.yml then site.yml, 
 cluster, objects and services afterwards. The tests run in order and build on each other; each
 phase's time is printed.
 """
+import datetime
 import glob
 import hashlib
 import json
@@ -54,6 +55,20 @@ def phase(name, started):
     took = time.monotonic() - started
     print("\n[swarm backup lab] %s: %.1f s" % (name, took))
     return took
+
+
+def slowest(run, count=4):
+    """The ``count`` slowest tasks of a run, printed as 'task: seconds'."""
+    def seconds(task):
+        duration = task["task"]["duration"]
+        if "end" not in duration:
+            return 0.0
+        start, end = (datetime.datetime.fromisoformat(duration[key].rstrip("Z")) for key in ("start", "end"))
+        return (end - start).total_seconds()
+    tasks = [task for play in run.data["plays"] for task in play["tasks"]]
+    ranked = sorted(tasks, key=seconds, reverse=True)[:count]
+    print("[swarm backup lab]   slowest: %s" % "; ".join("%s %.1f s" % (task["task"]["name"].split(" : ")[-1],
+                                                                          seconds(task)) for task in ranked))
 
 
 def playbook(name, inventory, site_vars, *extra_args, variables=None, tmp=None):
@@ -145,6 +160,7 @@ def test_backup_keeps_the_majority_and_files_archive_manifest_and_state(backup_s
     with SwarmSampler(NODES, services=SERVICES, managers=MANAGERS) as sampler:
         run = backup(site, "-vvv")
     took = phase("backup under the sampler", started)
+    slowest(run)
     assert run.returncode == 0, run.failed_messages()
     figures = sampler.figures()
     print("[swarm backup lab] sampler: %s" % figures)
@@ -184,6 +200,7 @@ def test_a_second_backup_keeps_both_and_keep_1_prunes(backup_site):
     started = time.monotonic()
     third = backup(site, swarm_backup_keep=1, swarm_backup_host=other)
     phase("third backup, keep 1", started)
+    slowest(third)
     assert third.returncode == 0, third.failed_messages()
     (latest,) = backups(site["dir"])
     assert latest != STATE["first"]
@@ -265,6 +282,7 @@ def test_disaster_recovery_restores_the_same_swarm(backup_site, lab_tool_module)
     started = time.monotonic()
     restored = restore(site, STATE["latest"], "-vvv")
     restore_s = phase("swarm_restore.yml", started)
+    slowest(restored)
     assert restored.returncode == 0, restored.failed_messages()
     assert secrets_in(restored.stdout + restored.stderr, site) == []
     assert node_docker(NODE1, "info", "--format", "{{.Swarm.Cluster.ID}}") == cluster
@@ -280,6 +298,7 @@ def test_disaster_recovery_restores_the_same_swarm(backup_site, lab_tool_module)
                    for name in SERVICES) and replicas.get("demo-agent") == "5/5" and replicas
     wait_for("both services converged", converged, timeout=180, interval=2)
     site_s = phase("site.yml after the restore, until converged", converge_started)
+    slowest(rejoined)
     print("[swarm backup lab] restore -> converged swarm: %.1f s (restore %.1f s, site.yml %.1f s; goal < 180 s)"
           % (restore_s + site_s, restore_s, site_s))
 
