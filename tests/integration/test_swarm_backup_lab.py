@@ -110,6 +110,12 @@ def swarm_objects(manager):
     return found
 
 
+def swarm_of(node):
+    """The node's part in its swarm (state, node ID, role, cluster) as `docker info` says."""
+    info = json.loads(node_docker(node, "info", "--format", "{{json .Swarm}}"))
+    return (info["LocalNodeState"], info["NodeID"], info["ControlAvailable"], (info.get("Cluster") or {}).get("ID"))
+
+
 def backups(directory):
     return sorted(glob.glob(os.path.join(str(directory), "*", "*.tar.gz")))
 
@@ -225,7 +231,7 @@ def test_check_mode_changes_nothing(backup_site):
 
 def test_refusals_change_nothing(backup_site, tmp_path):
     site = backup_site
-    pid, state = engine_pid(NODE1), node_docker(NODE1, "info", "--format", "{{json .Swarm}}")
+    pid, state = engine_pid(NODE1), swarm_of(NODE1)
     started = time.monotonic()
     # A live cluster: node1 is a manager of a swarm with a leader.
     live = restore(site, STATE["latest"])
@@ -258,7 +264,7 @@ def test_refusals_change_nothing(backup_site, tmp_path):
     assert key not in with_key.stdout + with_key.stderr
     phase("four refused restores", started)
     assert engine_pid(NODE1) == pid
-    assert node_docker(NODE1, "info", "--format", "{{json .Swarm}}") == state
+    assert swarm_of(NODE1) == state
 
 
 def test_disaster_recovery_restores_the_same_swarm(backup_site, lab_tool_module):
