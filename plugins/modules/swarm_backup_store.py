@@ -21,9 +21,9 @@ description:
   - With O(state=checked), reads the manifest beside O(archive), checks that it is one this
     collection wrote and that the archive has its SHA-256, and refuses the archive of a locked
     swarm (autolock). Fails before anything changes otherwise.
-  - A locked swarm's archive cannot be restored: the engine unlocks a manager only once its swarm
-    has a leader, which a manager restored alone never has (measured on Docker 20.10: the unlock,
-    and every swarm call after it, waits for ever). Take backups with autolock off.
+  - A locked swarm's archive cannot be restored, because the engine unlocks a manager only once its swarm
+    has a leader, which a manager restored alone never has (measured on Docker 20.10, the unlock
+    and every swarm call after it wait for ever). Take backups with autolock off.
   - The manifest never holds a join token, the unlock key or secret data.
 author:
   - dockhand.docker maintainers (@dockhand)

@@ -67,8 +67,8 @@ def slowest(run, count=4):
         return (end - start).total_seconds()
     tasks = [task for play in run.data["plays"] for task in play["tasks"]]
     ranked = sorted(tasks, key=seconds, reverse=True)[:count]
-    print("[swarm backup lab]   slowest: %s" % "; ".join("%s %.1f s" % (task["task"]["name"].split(" : ")[-1],
-                                                                          seconds(task)) for task in ranked))
+    shown = ["%s %.1f s" % (task["task"]["name"].split(" : ")[-1], seconds(task)) for task in ranked]
+    print("[swarm backup lab]   slowest: %s" % "; ".join(shown))
 
 
 def playbook(name, inventory, site_vars, *extra_args, variables=None, tmp=None):
