@@ -12,7 +12,10 @@ __metaclass__ = type
 
 from ansible.module_utils.common._collections_compat import Mapping
 
-from ansible_collections.dockhand.docker.plugins.module_utils.swarm_backup import choose_backup_manager
+from ansible_collections.dockhand.docker.plugins.module_utils.swarm_backup import (
+    choose_backup_manager,
+    choose_restore_target,
+)
 
 
 def _swarm_read(hostvars, host, var):
@@ -32,6 +35,13 @@ def swarm_backup_choice(hostvars, hosts, var, wanted_host=''):
     return choose_backup_manager([dict(node) for node in nodes], host_node_ids, wanted_host or None)
 
 
+def swarm_restore_choice(manifest, hostvars, hosts, var='swarm_restore_advertise_addr', wanted_host=''):
+    """``{host, problem}``: the host of ``hosts`` to restore the archive of ``manifest`` onto (see
+    choose_restore_target), each host's advertised address read from its variable ``var``."""
+    addresses = dict((host, str(hostvars[host].get(var) or '') if host in hostvars else '') for host in hosts)
+    return choose_restore_target(dict(manifest or {}), addresses, wanted_host or None)
+
+
 class FilterModule(object):
     def filters(self):
-        return dict(swarm_backup_choice=swarm_backup_choice)
+        return dict(swarm_backup_choice=swarm_backup_choice, swarm_restore_choice=swarm_restore_choice)

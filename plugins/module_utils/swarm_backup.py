@@ -247,6 +247,46 @@ def restore_refusal(local, has_leader, host='the target'):
     return None
 
 
+def _address_host(address):
+    address = (address or '').strip()
+    if address.startswith('['):
+        return address[1:].split(']')[0]
+    return address.rsplit(':', 1)[0] if address.count(':') == 1 else address
+
+
+def choose_restore_target(manifest, host_addresses, wanted_host=None):
+    """The host to restore onto: ``{host, problem}``.
+
+    ``host_addresses`` maps each candidate host (in inventory order) to the address it advertises
+    ('' when the engine picks). Without ``wanted_host``: the host named like the archive's node, else
+    the one with its address, else the first. The restored manager keeps the archive's address as its
+    Raft address (Docker 20.10 measured: force-new-cluster and a restart do not change it), so a host
+    whose address is known and differs is refused: the other managers could not reach it.
+    """
+    hosts = list(host_addresses)
+    if not hosts:
+        return dict(host=None, problem='no host to restore onto: the managers group is empty or unreachable')
+    archive_host = manifest.get('hostname') or ''
+    archive_address = _address_host(manifest.get('advertise_address'))
+    if wanted_host:
+        if wanted_host not in host_addresses:
+            return dict(host=None, problem='swarm_restore_host: %s is not a host of this play (%s)'
+                        % (wanted_host, ', '.join(hosts)))
+        host = wanted_host
+    else:
+        named = [h for h in hosts if h == archive_host or h.split('.')[0] == archive_host.split('.')[0]]
+        addressed = [h for h in hosts if archive_address and _address_host(host_addresses[h]) == archive_address]
+        host = (named or addressed or hosts)[0]
+    address = _address_host(host_addresses[host])
+    if address and archive_address and address != archive_address:
+        return dict(host=None, problem=(
+            '%s advertises %s, but the archive is of %s, which advertised %s: a restored manager keeps the '
+            'archive\'s address in the swarm (Docker does not change it on force-new-cluster), so the other hosts '
+            'could not reach it. Restore onto a host with the address %s (swarm_restore_host); nothing was changed'
+            % (host, address, archive_host or 'its node', archive_address, archive_address)))
+    return dict(host=host, problem=None)
+
+
 def restore_differences(manifest_objects, current_objects):
     """What differs between the objects a manifest lists and those the restored swarm has, as lines:
     missing (the ID is gone), renamed (same ID, another name), added (not in the manifest)."""
