@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.dockhand.docker.plugins.filter.swarm_backup import swarm_backup_choice
+from ansible_collections.dockhand.docker.plugins.filter.swarm_backup import swarm_backup_choice, swarm_restore_choice
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import majority, node_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm_backup import (
@@ -20,6 +20,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.swarm_backup impor
     build_manifest,
     check_manifest,
     choose_backup_manager,
+    choose_restore_target,
     expired,
     manifest_draft,
     manifest_name,
@@ -244,6 +245,32 @@ def test_restore_refusal(local, has_leader, refused):
     assert bool(refusal) is refused
     if refused:
         assert "node1" in refusal and CLUSTER in refusal and "swarm_restore_force" in refusal
+
+
+ARCHIVE = dict(hostname="node2", advertise_address="172.30.77.12")
+HOSTS = dict(node1="172.30.77.11", node2="172.30.77.12", node3="")
+
+
+@pytest.mark.parametrize("hosts, wanted, host, problem", [
+    (HOSTS, None, "node2", None),                                     # named like the archive's node
+    (dict(a="172.30.77.11", b="172.30.77.12:2377"), None, "b", None),  # else by its address
+    (dict(a="", b=""), None, "a", None),                              # else the first (engine picks)
+    (HOSTS, "node3", "node3", None),                                  # an address not known: allowed
+    (HOSTS, "node1", None, "node1 advertises 172.30.77.11, but the archive is of node2, which advertised 172.30.77.12"),
+    (dict(node2="10.0.0.2"), None, None, "advertises 10.0.0.2"),
+    (HOSTS, "node9", None, "not a host of this play"),
+    ({}, None, None, "no host to restore onto"),
+])
+def test_choose_restore_target(hosts, wanted, host, problem):
+    choice = choose_restore_target(ARCHIVE, hosts, wanted)
+    assert choice["host"] == host
+    assert (problem is None and choice["problem"] is None) or problem in choice["problem"]
+
+
+def test_the_restore_filter_reads_each_hosts_address():
+    hostvars = dict(n1={"swarm_advertise_addr": "172.30.77.11"}, node2={"swarm_advertise_addr": "172.30.77.12"})
+    assert swarm_restore_choice(ARCHIVE, hostvars, ["n1", "node2"], "swarm_advertise_addr")["host"] == "node2"
+    assert swarm_restore_choice(ARCHIVE, hostvars, ["n1"], "swarm_advertise_addr")["problem"]
 
 
 def test_restore_differences():
