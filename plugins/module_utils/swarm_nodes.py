@@ -40,6 +40,7 @@ FORM = ItemForm(NODE_SPEC, 'nodes', 'node', result_key='items', module_only=dict
 # What the engine answers when asked to demote a manager entry that is not in the Raft group.
 NOT_A_RAFT_MEMBER = "can't find manager in raft memberlist"
 
+
 class NodeWanted(object):
     def __init__(self, item, label):
         self.item = item
