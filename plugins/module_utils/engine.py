@@ -105,7 +105,12 @@ def installed_package(name, root='/'):
             text = status_file.read().decode('utf-8', 'replace')
     except OSError:
         return None
+    first_line = 'Package: %s\n' % name
     for stanza in text.split('\n\n'):
+        # dpkg writes Package first: only the package's own stanza is parsed (engine_info reads this
+        # on every host of every site run, and the file holds hundreds of stanzas).
+        if not stanza.lstrip('\n').startswith(first_line):
+            continue
         fields = {}
         for line in stanza.splitlines():
             if line[:1] not in ('', ' ', '\t') and ':' in line:
