@@ -9,7 +9,7 @@ export ANSIBLE_NOCOLOR=1 PY_COLORS=0
 
 # Debian packages: the engine, the registry, the busybox that test images are made of,
 # mmdebstrap for the lab node image, htpasswd for the auth registry, openssl for test certificates.
-DEBIAN_PACKAGES=(docker.io docker-registry busybox-static mmdebstrap apache2-utils openssl python3-venv git socat dpkg-dev)
+DEBIAN_PACKAGES=(docker.io docker-registry busybox-static mmdebstrap apache2-utils openssl python3-venv git socat dpkg-dev openssh-client)
 
 stage_start=0
 stage_name=""

@@ -12,7 +12,9 @@ Standard library only (it runs before any virtualenv exists). Use it as a CLI::
                                             (default K: $DOCKHAND_LAB_TRIXIE or 0), the last S
                                             of them without systemd (tini as PID 1, the engine
                                             started by `service docker start`; default S:
-                                            $DOCKHAND_LAB_SYSV or 0), and .lab/inventory.yml
+                                            $DOCKHAND_LAB_SYSV or 0), .lab/inventory.yml
+                                            (docker exec) and .lab/inventory-ssh.yml (SSH to
+                                            each node's lab address with .lab/ssh's key)
     python3 tools/lab.py down               remove the nodes and their network
     python3 tools/lab.py registry up|down   registries on 127.0.0.1:5000 (plain), :5001 (htpasswd)
     python3 tools/lab.py registry up --address 172.30.77.1
@@ -138,6 +140,7 @@ PKG_MMDEBSTRAP = "mmdebstrap"
 PKG_REGISTRY = ("docker-registry", "apache2-utils")
 PKG_BRIDGE = "socat"
 PKG_OPENSSL = "openssl"
+PKG_SSH = "openssh-client"
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -846,7 +849,8 @@ INVENTORY = LAB_DIR / "inventory.yml"
 
 class LabInfo(dict):
     """What lab_up() returns: a dict that also stands for the inventory file, so
-    os.fspath(info), str(info) and subprocess arguments give .lab/inventory.yml."""
+    os.fspath(info), str(info) and subprocess arguments give .lab/inventory.yml (docker exec);
+    info["ssh_inventory"] is .lab/inventory-ssh.yml."""
 
     def __fspath__(self):
         return self["inventory"]
@@ -855,12 +859,106 @@ class LabInfo(dict):
         return self["inventory"]
 
 
-def _write_inventory(nodes, trixie=0, sysv=0):
+# ---------------------------------------------------------------- ssh
+
+SSH_DIR = LAB_DIR / "ssh"
+SSH_KEY = SSH_DIR / "id_ed25519"  # the controller's key, authorized for root in every node
+KNOWN_HOSTS = SSH_DIR / "known_hosts"  # each node's own host key, rewritten when a node is (re)made
+SSH_INVENTORY = LAB_DIR / "inventory-ssh.yml"
+SSH_TIMEOUT = 60
+
+
+def ssh_key():
+    """The lab's client key pair (.lab/ssh/id_ed25519 and .pub), made once and kept by `down`."""
+    public = SSH_KEY.with_name(SSH_KEY.name + ".pub")
+    if SSH_KEY.exists() and public.exists():
+        return SSH_KEY
+    ensure_packages(PKG_SSH)
+    SSH_DIR.mkdir(parents=True, exist_ok=True)
+    SSH_DIR.chmod(0o700)
+    SSH_KEY.unlink(missing_ok=True)
+    public.unlink(missing_ok=True)
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dockhand-lab", "-f", SSH_KEY])
+    return SSH_KEY
+
+
+def ssh_command(address, *command):
+    """The ssh command line that reaches a node as the SSH inventory does (the lab's key, its
+    known_hosts checked strictly, no prompt)."""
+    return ["ssh", "-i", str(ssh_key()), "-o", "UserKnownHostsFile=%s" % KNOWN_HOSTS,
+            "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+            "root@%s" % address, *command]
+
+
+def _record_host_keys(keys):
+    """Write {address: (name, "ssh-ed25519 AAAA...")} into known_hosts, replacing what it said of
+    those addresses and names and keeping the other nodes' lines."""
+    drop = set(keys) | {name for name, _ in keys.values()}
+    kept = []
+    if KNOWN_HOSTS.exists():
+        for line in KNOWN_HOSTS.read_text().splitlines():
+            hosts = set(line.split(" ", 1)[0].split(","))
+            if line.strip() and not hosts & drop:
+                kept.append(line)
+    kept += ["%s,%s %s" % (address, name, key) for address, (name, key) in sorted(keys.items())]
+    tmp = KNOWN_HOSTS.with_suffix(".tmp")
+    tmp.write_text("\n".join(kept) + "\n")
+    tmp.replace(KNOWN_HOSTS)
+
+
+def _enable_ssh(nodes, deadline):
+    """Authorize the lab's key for root in each node ({"name", "address"}), record each node's
+    host key in known_hosts, and wait until `ssh root@<address> true` works with both."""
+    public = ssh_key().with_name(SSH_KEY.name + ".pub").read_text()
+
+    def authorize(node):
+        docker("exec", "-i", node["name"], "sh", "-c",
+               "umask 077 && mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys", input=public, timeout=30)
+        key = docker("exec", node["name"], "cat", "/etc/ssh/ssh_host_ed25519_key.pub", timeout=30).stdout.split()
+        if len(key) < 2:
+            raise LabError("node %s has no ssh host key" % node["name"])
+        return node["address"], (node["name"], " ".join(key[:2]))
+
+    _record_host_keys(dict(_parallel(authorize, nodes)))
+
+    def login(node):
+        while True:
+            proc = run(ssh_command(node["address"], "true"), check=False, timeout=30)
+            if proc.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise LabError("ssh root@%s (%s) does not work after %ds: %s"
+                               % (node["address"], node["name"], SSH_TIMEOUT, _last_line(proc.stderr)))
+            time.sleep(0.3)
+
+    _parallel(login, nodes)
+
+
+def _inventory_lines(nodes, trixie, sysv, ssh):
     managers = [n for n in nodes if n["role"] == "manager"]
     workers = [n for n in nodes if n["role"] == "worker"]
+    if ssh:
+        connection = [
+            "            # Reached as real hosts are: SSH to the node's lab address as root with the lab's",
+            "            # key, host keys checked against the lab's known_hosts (written by `up`), one",
+            "            # persistent connection per host and pipelining, as the README recommends.",
+            "            ansible_connection: ssh",
+            "            ansible_host: \"{{ lab_address }}\"",
+            "            ansible_user: root",
+            "            ansible_ssh_private_key_file: %s" % SSH_KEY,
+            "            ansible_ssh_common_args: -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes"
+            % KNOWN_HOSTS,
+            "            ansible_ssh_args: -o ControlMaster=auto -o ControlPersist=60s",
+            "            ansible_ssh_host_key_checking: true",
+            "            ansible_ssh_pipelining: true",
+        ]
+    else:
+        connection = ["            ansible_connection: community.docker.docker"]
     lines = [
         "# Written by tools/lab.py `up -n %d --trixie %d --sysv %d`; rewritten by every `up`, removed by"
         " `down`." % (len(nodes), trixie, sysv),
+        "# The nodes reached %s." % ("over SSH at their lab addresses (inventory.yml: through `docker exec`)"
+                                     if ssh else "through `docker exec` (inventory-ssh.yml: over SSH)"),
         "# Managers: N=1 and N=3 are all managers, otherwise the largest odd number below N (max 7).",
         "# lab_release: the node's Debian release (bookworm: Docker 20.10, trixie: Docker 26.1).",
         "# lab_init: systemd (systemd is PID 1 and runs docker.service) or sysv (no systemd: tini is PID 1,",
@@ -872,7 +970,7 @@ def _write_inventory(nodes, trixie=0, sysv=0):
         "      children:",
         "        lab_nodes:",
         "          vars:",
-        "            ansible_connection: community.docker.docker",
+        *connection,
         "            ansible_python_interpreter: /usr/bin/python3",
         "            # The swarm role advertises each node on its lab network address.",
         "            swarm_advertise_addr: \"{{ lab_address }}\"",
@@ -889,9 +987,15 @@ def _write_inventory(nodes, trixie=0, sysv=0):
             lines.append("                  lab_address: %s" % node["address"])
             lines.append("                  lab_release: %s" % node["release"])
             lines.append("                  lab_init: %s" % node["init"])
-    tmp = INVENTORY.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(INVENTORY)
+    return lines
+
+
+def _write_inventory(nodes, trixie=0, sysv=0):
+    """.lab/inventory.yml (docker exec) and .lab/inventory-ssh.yml (SSH) of these nodes."""
+    for path, ssh in ((INVENTORY, False), (SSH_INVENTORY, True)):
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\n".join(_inventory_lines(nodes, trixie, sysv, ssh)) + "\n")
+        tmp.replace(path)
     return INVENTORY
 
 
@@ -953,6 +1057,7 @@ def replace_node(name):
     docker("rm", "-f", "-v", name, timeout=120)
     _start_node(node)
     _wait_node(name, time.monotonic() + NODE_TIMEOUT)
+    _enable_ssh([node], time.monotonic() + SSH_TIMEOUT)
     _load_into_nodes(build_test_images(), [name])
     _place_demo_app([name])
     log("replaced %s with a fresh node (%s, %s, %s)" % (name, node["address"], release, init))
@@ -966,7 +1071,7 @@ def lab_up(n=5, trixie=0, sysv=0):
     systemd (tini as PID 1, the engine run by /etc/init.d/docker): leftovers removed, engine and
     images ensured, network and nodes created, engines inside answering, test images loaded,
     .lab/inventory.yml written. Returns {"nodes": [{"name", "address", "role", "release",
-    "init"}], "managers", "workers", "inventory", "network", "subnet"}."""
+    "init"}], "managers", "workers", "inventory", "ssh_inventory", "network", "subnet"}."""
     n, trixie, sysv = int(n), int(trixie), int(sysv)
     if not 1 <= n <= MAX_NODES:
         raise LabError("number of nodes must be 1..%d, not %d" % (MAX_NODES, n))
@@ -981,6 +1086,7 @@ def lab_up(n=5, trixie=0, sysv=0):
     if removed or nets:
         log("removed leftovers: %d containers, %d networks" % (removed, nets))
     INVENTORY.unlink(missing_ok=True)
+    SSH_INVENTORY.unlink(missing_ok=True)
     images = build_test_images()
     for release in NODE_RELEASES:
         if release in releases:
@@ -1001,6 +1107,9 @@ def lab_up(n=5, trixie=0, sysv=0):
     deadline = time.monotonic() + NODE_TIMEOUT
     _parallel(lambda node: _wait_node(node["name"], deadline), nodes)
     log("docker info answers in all %d nodes" % n)
+    _enable_ssh(nodes, time.monotonic() + SSH_TIMEOUT)
+    log("ssh root@<lab address> works on all %d nodes (key and known_hosts in %s)"
+        % (n, SSH_DIR.relative_to(REPO_ROOT)))
     _load_into_nodes(images, [node["name"] for node in nodes])
     _place_demo_app([node["name"] for node in nodes])
     log("loaded %s and the demo app's build context into the nodes" % ", ".join(images))
@@ -1013,6 +1122,7 @@ def lab_up(n=5, trixie=0, sysv=0):
         "managers": [x["name"] for x in nodes if x["role"] == "manager"],
         "workers": [x["name"] for x in nodes if x["role"] == "worker"],
         "inventory": str(INVENTORY),
+        "ssh_inventory": str(SSH_INVENTORY),
         "network": NETWORK,
         "subnet": SUBNET,
     })
@@ -1060,6 +1170,8 @@ def lab_down():
         return 0
     removed, nets = _remove_lab()
     INVENTORY.unlink(missing_ok=True)
+    SSH_INVENTORY.unlink(missing_ok=True)
+    KNOWN_HOSTS.unlink(missing_ok=True)
     log("lab down: removed %d containers, %d networks" % (removed, nets))
     return removed
 
@@ -1654,8 +1766,9 @@ def status():
             print("node %s: %s, %s, %s, %s, %s" % (name, role or "?", release, init, addr or "-", state))
         if not result["nodes"]:
             print("nodes: none")
-        if INVENTORY.exists():
-            print("inventory: %s" % INVENTORY)
+        for path in (INVENTORY, SSH_INVENTORY):
+            if path.exists():
+                print("inventory: %s" % path)
     for name, port in REGISTRIES.items():
         pids = _registry_pids(name)
         result["registries"][name] = {"address": "127.0.0.1:%d" % port, "pids": pids}

@@ -22,7 +22,6 @@ def ansible_env(**extra):
             sys.prefix, "lib", "python%d.%d" % sys.version_info[:2], "site-packages"),
         ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
         ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-        ANSIBLE_HOST_KEY_CHECKING="0",
         ANSIBLE_RETRY_FILES_ENABLED="0",
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,

@@ -392,11 +392,63 @@ def test_inventory_lists_the_groups(lab):
     assert not groups["swarm_workers"].get("hosts")
 
 
+def test_ssh_inventory_reaches_the_nodes_as_real_hosts(lab, lab_tool):
+    """The SSH inventory: same groups, each node reached over SSH at its lab address with the
+    lab's key and its own host key checked; Ansible reaches every node through it."""
+    info = lab.up()
+    inventory = yaml.safe_load(Path(info["ssh_inventory"]).read_text())
+    lab_nodes = inventory["all"]["children"]["docker_hosts"]["children"]["lab_nodes"]
+    variables = lab_nodes["vars"]
+    assert variables["ansible_connection"] == "ssh"
+    assert variables["ansible_host"] == "{{ lab_address }}"
+    assert variables["ansible_ssh_pipelining"] is True
+    assert variables["ansible_ssh_host_key_checking"] is True
+    assert "ControlPersist" in variables["ansible_ssh_args"]
+    assert "StrictHostKeyChecking=yes" in variables["ansible_ssh_common_args"]
+    docker_inventory = yaml.safe_load(Path(info["inventory"]).read_text())
+    assert lab_nodes["children"] == docker_inventory["all"]["children"]["docker_hosts"]["children"][
+        "lab_nodes"]["children"]
+
+    # One host key per node, each node's own.
+    known = [line.split() for line in Path(lab_tool.KNOWN_HOSTS).read_text().splitlines()]
+    assert sorted(names for names, _, _ in known) == sorted(
+        "%s,%s" % (node["address"], node["name"]) for node in info["nodes"])
+    assert len({key for _, _, key in known}) == N_NODES
+
+    from ansible_runner import VENV_BIN, ansible_env
+    proc = subprocess.run([os.path.join(VENV_BIN, "ansible"), "lab_nodes", "-i", info["ssh_inventory"],
+                           "-m", "ansible.builtin.command", "-a", "cat /etc/hostname", "-o"],
+                          capture_output=True, text=True, check=False, timeout=300,
+                          env=ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for node in info["nodes"]:
+        assert "%s | CHANGED | rc=0 | (stdout) %s" % (node["name"], node["name"]) in proc.stdout
+
+
+def test_ssh_refuses_a_node_whose_host_key_is_not_the_recorded_one(lab, lab_tool, tmp_path):
+    info = lab.up()
+    first, second = info["nodes"][:2]
+    lines = Path(lab_tool.KNOWN_HOSTS).read_text().splitlines()
+    keys = {line.split()[0].split(",")[0]: line.split(" ", 1)[1] for line in lines}
+    # The first node's address recorded with the second node's key: a host that is not the one expected.
+    (tmp_path / "known_hosts").write_text("%s %s\n" % (first["address"], keys[second["address"]]))
+    command = lab_tool.ssh_command(first["address"], "true")
+    command[command.index("UserKnownHostsFile=%s" % lab_tool.KNOWN_HOSTS)] = (
+        "UserKnownHostsFile=%s" % (tmp_path / "known_hosts"))
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode != 0
+    assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in proc.stderr
+    assert subprocess.run(lab_tool.ssh_command(first["address"], "true"), check=False,
+                          timeout=60).returncode == 0
+
+
 def test_lab_down_leaves_nothing(lab, docker_cli, lab_tool):
     lab.up()
     lab.down()
     assert _lab_leftovers(docker_cli, lab_tool) == {"containers": [], "networks": []}
     assert not Path(lab_tool.INVENTORY).exists()
+    assert not Path(lab_tool.SSH_INVENTORY).exists()
+    assert not Path(lab_tool.KNOWN_HOSTS).exists()
     lab_tool.lab_down()  # idempotent
     assert _lab_leftovers(docker_cli, lab_tool) == {"containers": [], "networks": []}
 

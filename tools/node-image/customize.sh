@@ -56,6 +56,20 @@ done
 [ -e "$root/etc/systemd/system/sockets.target.wants/docker.socket" ] ||
     ln -s /lib/systemd/system/docker.socket "$root/etc/systemd/system/sockets.target.wants/docker.socket"
 
+# sshd: every node makes its own host keys at boot (lab-init), so none ship in the image;
+# root logs in with the lab's key only (tools/lab.py installs it); no DNS lookups of clients.
+rm -f "$root"/etc/ssh/ssh_host_*
+mkdir -p "$root/etc/ssh/sshd_config.d"
+cat > "$root/etc/ssh/sshd_config.d/lab.conf" <<'CONF'
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+CONF
+[ -L "$root/etc/systemd/system/multi-user.target.wants/ssh.service" ] ||  # the package enables it
+    ln -s /lib/systemd/system/ssh.service "$root/etc/systemd/system/multi-user.target.wants/ssh.service"
+
 # Every node gets its own machine id at boot.
 : > "$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id"

@@ -47,5 +47,11 @@ done
 # Mounts made inside the node (by the node's engine) must propagate.
 mount --make-rshared / || say "cannot make / rshared"
 
+# The host key of this node, made once (the image has none: two nodes never share one; sshd
+# uses this ed25519 key alone, see sshd_config.d/lab.conf).
+[ -e /etc/ssh/ssh_host_ed25519_key ] ||
+    ssh-keygen -q -t ed25519 -N '' -C "$(hostname)" -f /etc/ssh/ssh_host_ed25519_key ||
+    say "cannot make the ssh host key"
+
 [ "$#" -gt 0 ] || set -- /lib/systemd/systemd
 exec "$@"

@@ -8,8 +8,8 @@
 #      (Docker mounts only those the host has mounted; with one missing, containerd
 #      logs "cannot find cgroup mount destination" and an OOM-killed container shows
 #      OOMKilled=false; systemd would have mounted them),
-#   2. starts the engine with the distribution's service script, as an operator of a
-#      host without systemd would (`service docker start`),
+#   2. starts the engine and sshd with the distribution's service scripts, as an operator
+#      of a host without systemd would (`service docker start`, `service ssh start`),
 #   3. waits until SIGTERM (`docker stop`), then stops the engine cleanly
 #      (`service docker stop`) and exits, which ends tini and the node.
 # `service docker start|stop|restart|status` work inside the node; `systemctl` does not
@@ -77,6 +77,7 @@ trap stop TERM INT
 
 mount_missing_cgroups
 service docker start || say "service docker start failed (see /var/log/docker.log)"
+service ssh start || say "service ssh start failed"
 
 # Wait forever, interruptibly: a trap runs only between commands, so wait on a child.
 sleep infinity &
