@@ -96,13 +96,14 @@ def installed_collection(tmp_path_factory):
 def site_lab(lab_nodes, registries, lab_tool_module):
     """The lab, bare, with the loopback registry relayed into the nodes, and site.yml (with the lab's
     site variables, inventories/lab) run once over SSH, as operators reach their hosts: a converged
-    site for the module's tests, whose "inventory" is the lab's SSH inventory."""
+    site for the module's tests, whose "inventory" stands for the lab's SSH inventory."""
     from test_site_lab import NODES, site
 
     from swarm_tools import reset_swarm
     reset_swarm(NODES)
     lab_tool_module.registry_bridge()
-    inventory = lab_nodes["ssh_inventory"]
+    # The lab's description, standing for its SSH inventory (str(), os.fspath()).
+    inventory = lab_tool_module.LabInfo(dict(lab_nodes, inventory=lab_nodes["ssh_inventory"]))
     first = site(inventory)
     assert first.returncode == 0, first.failed_messages()
     yield dict(inventory=inventory, first=first)
