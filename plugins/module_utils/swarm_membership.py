@@ -138,6 +138,9 @@ def plan_membership(params, view, done=()):
     wanted = wanted_settings(params)
     facts = view.facts
     plan = MembershipPlan(facts)
+    if recovering_from_pending(params, facts, done):
+        _add_force_new_cluster(plan, params)
+        return plan
     if facts['state'] in UNUSABLE_STATES:
         raise InvalidValue('the engine reports swarm state %r (%s); fix or leave it first'
                            % (facts['state'], facts['error'] or 'no detail'))
@@ -180,17 +183,29 @@ def _plan_present(plan, params, view, wanted, done):
         if view.no_leader is None:
             plan.warnings.append('force_new_cluster: the swarm has a leader, so nothing was forced')
         else:
-            plan.add(Step('force_new_cluster', 'forced a new cluster with this manager as the only one',
-                          'force a new cluster', 'init_swarm', advertise_addr=params['advertise_addr'],
-                          listen_addr=params['listen_addr'], force_new_cluster=True))
-            plan.changes.add('managers', 'no leader', 'this node only')
-            plan.replan = True  # the settings are compared with the new cluster's
+            _add_force_new_cluster(plan, params)
             return
     if view.no_leader is not None:
         raise DockerError(view.no_leader.msg + '; the swarm has lost the majority of its managers: bring them '
                           'back, or recover with force_new_cluster=true on one surviving manager',
                           **view.no_leader.details)
     _plan_settings(plan, params, view.swarm, wanted)
+
+
+def recovering_from_pending(params, facts, done=()):
+    """Whether this is a manager that restarted without the majority of its managers (a swarm state
+    restored from a backup, or every other manager lost): the engine then stays ``pending``, never
+    reaching a leader, and only a forced new cluster starts it. Asked for with force_new_cluster."""
+    return (params['state'] == 'present' and params['force_new_cluster'] and facts['state'] == 'pending'
+            and 'force_new_cluster' not in done)
+
+
+def _add_force_new_cluster(plan, params):
+    plan.add(Step('force_new_cluster', 'forced a new cluster with this manager as the only one',
+                  'force a new cluster', 'init_swarm', advertise_addr=params['advertise_addr'],
+                  listen_addr=params['listen_addr'], force_new_cluster=True))
+    plan.changes.add('managers', 'no leader', 'this node only')
+    plan.replan = True  # the settings are compared with the new cluster's
 
 
 def _plan_settings(plan, params, swarm, wanted):

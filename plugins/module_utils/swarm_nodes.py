@@ -37,6 +37,10 @@ FORM = ItemForm(NODE_SPEC, 'nodes', 'node', result_key='items', module_only=dict
 ))
 
 
+# What the engine answers when asked to demote a manager entry that is not in the Raft group.
+NOT_A_RAFT_MEMBER = "can't find manager in raft memberlist"
+
+
 class NodeWanted(object):
     def __init__(self, item, label):
         self.item = item
@@ -235,14 +239,23 @@ class SwarmNodes(Resource):
                          current['Version']['Index'], spec)
 
     def remove(self, node_plan):
+        force = self.force
         if node_plan.facts['role'] == 'manager':
             current = self.inspect(node_plan.node_id)
-            self.update(node_plan, dict(current['Spec'], Role='worker'), current)
+            try:
+                self.update(node_plan, dict(current['Spec'], Role='worker'), current)
+            except DockerError as exc:
+                if NOT_A_RAFT_MEMBER not in exc.msg:
+                    raise
+                # The entry of a manager that is no longer in the Raft group (a forced new cluster, as
+                # after a restore, leaves the others' entries): it cannot be demoted, and removing it
+                # changes no quorum; the engine removes such an entry only with force.
+                force = True
         # A demoted manager stays in the Raft group for a moment; the engine refuses removal until then.
         deadline = time.time() + self.timeout
         while True:
             try:
-                self.client.call('remove node %s' % node_plan.name, 'remove_node', node_plan.node_id, force=self.force)
+                self.client.call('remove node %s' % node_plan.name, 'remove_node', node_plan.node_id, force=force)
                 return
             except DockerError as exc:
                 if 'demote' not in exc.msg and 'raft' not in exc.msg.lower() or time.time() > deadline:

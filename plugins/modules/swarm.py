@@ -76,7 +76,9 @@ options:
       - Disaster recovery. When this engine is a manager of a swarm that has lost the majority of its
         managers for good, make it the only manager of the swarm, keeping services, secrets and
         the other nodes (which rejoin on their own). Re-add managers afterwards.
-      - Done only while the swarm has no leader, so a second run changes nothing.
+      - Done only while the swarm has no leader, so a second run changes nothing. A manager whose engine
+        started without the majority of its managers (a swarm state restored from a backup) stays
+        V(pending) and is forced too.
     type: bool
     default: false
   unlock_key:

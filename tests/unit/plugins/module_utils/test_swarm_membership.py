@@ -493,6 +493,21 @@ def test_an_engine_in_a_broken_state_is_refused(state):
         "the engine reports swarm state %r (raft: no peers); fix or leave it first" % state
 
 
+@pytest.mark.parametrize('engine', ENGINES)
+def test_a_manager_pending_without_its_majority_is_forced_only_when_asked(engine):
+    # A manager whose engine started without the majority (a restored swarm state) stays pending.
+    info = load(engine, 'info-manager')
+    info['Swarm'].update(LocalNodeState='pending', ControlAvailable=False)
+    given = params(force_new_cluster=True, advertise_addr='172.30.77.11')
+    plan = plan_membership(given, SwarmView(info))
+    assert plan.kinds == ['force_new_cluster'] and plan.replan
+    assert plan.steps[0].kwargs == dict(advertise_addr='172.30.77.11', listen_addr='0.0.0.0:2377',
+                                        force_new_cluster=True)
+    assert refusal(params(), SwarmView(info)).startswith("the engine reports swarm state 'pending'")
+    # Forced once: still pending afterwards is refused as before.
+    assert "swarm state 'pending'" in refusal(given, SwarmView(info), done=['force_new_cluster'])
+
+
 # ---- applying a plan, and the rounds of converge ----
 
 class FakeClient(object):

@@ -171,6 +171,26 @@ def test_a_demoted_manager_is_removed_once_it_has_left_raft(monkeypatch):
     assert N2 not in [node["Description"]["Hostname"] for node in client.nodes]
 
 
+def test_a_manager_entry_outside_the_raft_group_is_removed_with_force(monkeypatch):
+    # After a forced new cluster (a restore) the lost managers' entries stay managers that Raft does not know.
+    monkeypatch.setattr(swarm_nodes.time, "sleep", lambda seconds: None)
+    client = leader_engine("nodes-manager-down")
+    call, removals = client.call, []
+
+    def demote_refused(action, method, *args, **kwargs):
+        if method == "remove_node":
+            removals.append(kwargs)
+        if method == "update_node" and args[2].get("Role") == "worker":
+            raise DockerError("rpc error: code = NotFound desc = can't find manager in raft memberlist (HTTP 404)")
+        return call(action, method, *args, **kwargs)
+    client.call = demote_refused
+    params = dict((key, None) for key in FORM.module_spec())
+    params.update(FORM.defaults, nodes=[{"name": N2, "state": "absent"}, {"name": N3, "role": "manager"}])
+    converge(SwarmNodes(client, check_mode=False), params)
+    assert removals == [{"force": True}], client.writes
+    assert N2 not in [node["Description"]["Hostname"] for node in client.nodes]
+
+
 def test_a_worker_engine_is_refused():
     client = FakeClient(info=load("engine-20.10", "info-worker"))
     params = dict((key, None) for key in FORM.module_spec())
