@@ -167,7 +167,7 @@ def measure(size, forks, repeat, keep):
     samples = dict((row, []) for row in ROWS)
     changed = dict((row, []) for row in ROWS)
     ansible.ping()  # warm-up: the persistent connections, the caches
-    for _ in range(repeat):
+    for _round in range(repeat):
         samples["ping"].append(ansible.ping())
     the_lab.leave_all()
     samples["cli"].append(the_lab.cli_formation())
@@ -186,7 +186,7 @@ def measure(size, forks, repeat, keep):
     samples["site"].append(seconds)
     changed["site"].append(count)
     ansible.playbook(site, SITE_VARS)  # settles what a first run leaves to the second (none expected)
-    for _ in range(repeat):
+    for _round in range(repeat):
         seconds, count = ansible.playbook(site, SITE_VARS)
         samples["site_rerun"].append(seconds)
         changed["site_rerun"].append(count)
@@ -295,8 +295,8 @@ def print_report(meta, results, summary, sizes, forks_list):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="5,15", help="lab sizes, comma-separated (default 5,15)")
-    parser.add_argument("--forks", default="5,15", help="forks settings, comma-separated (default 5,15; 5 is "
-                                                       "Ansible's default)")
+    parser.add_argument("--forks", default="5,15",
+                        help="forks settings, comma-separated (default 5,15; 5 is Ansible's default)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of ping and of the reruns (default 3)")
     parser.add_argument("--keep-lab", action="store_true", help="leave the last lab running afterwards")
     return parser.parse_args(argv)

@@ -893,7 +893,7 @@ def ssh_command(address, *command):
 def _record_host_keys(keys):
     """Write {address: (name, "ssh-ed25519 AAAA...")} into known_hosts, replacing what it said of
     those addresses and names and keeping the other nodes' lines."""
-    drop = set(keys) | {name for name, _ in keys.values()}
+    drop = set(keys) | {name_and_key[0] for name_and_key in keys.values()}
     kept = []
     if KNOWN_HOSTS.exists():
         for line in KNOWN_HOSTS.read_text().splitlines():

@@ -411,9 +411,9 @@ def test_ssh_inventory_reaches_the_nodes_as_real_hosts(lab, lab_tool):
 
     # One host key per node, each node's own.
     known = [line.split() for line in Path(lab_tool.KNOWN_HOSTS).read_text().splitlines()]
-    assert sorted(names for names, _, _ in known) == sorted(
+    assert sorted(fields[0] for fields in known) == sorted(
         "%s,%s" % (node["address"], node["name"]) for node in info["nodes"])
-    assert len({key for _, _, key in known}) == N_NODES
+    assert len({fields[2] for fields in known}) == N_NODES
 
     from ansible_runner import VENV_BIN, ansible_env
     proc = subprocess.run([os.path.join(VENV_BIN, "ansible"), "lab_nodes", "-i", info["ssh_inventory"],
