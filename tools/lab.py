@@ -1087,6 +1087,8 @@ def lab_up(n=5, trixie=0, sysv=0):
         log("removed leftovers: %d containers, %d networks" % (removed, nets))
     INVENTORY.unlink(missing_ok=True)
     SSH_INVENTORY.unlink(missing_ok=True)
+    # Every node is new: the keys of an earlier, larger lab's nodes must not stay trusted.
+    KNOWN_HOSTS.unlink(missing_ok=True)
     images = build_test_images()
     for release in NODE_RELEASES:
         if release in releases:
