@@ -10,6 +10,10 @@ no leader to ask.
     with SwarmSampler(NODES, services=["web", "agent"]) as sampler:
         ... run the play ...
     figures = sampler.figures()   # fewest_managers_up, longest_leaderless_s, fewest_running[...]
+
+Besides whether engines answer, each sample keeps the Raft view of the first manager that lists the
+nodes: how many managers the swarm has and how many of them are reachable (none while it has no
+leader), so a test can tell that a majority stayed reachable through a change of the manager set.
 """
 import http.client
 import json
@@ -85,9 +89,10 @@ class SwarmSampler(object):
         return None if listed is None else [entry["Labels"]["com.docker.swarm.service.name"] for entry in listed]
 
     def sample(self):
-        """One sample: {t, up: [nodes whose engine answers], leader: bool, running: {service: n}}."""
+        """One sample: {t, up: [nodes whose engine answers], leader: bool, running: {service: n},
+        raft: {managers, reachable} or None (no manager listed the nodes)}."""
         at = time.monotonic()
-        up, running, leader = [], dict((service, 0) for service in self.services), False
+        up, running, leader, raft = [], dict((service, 0) for service in self.services), False, None
         for node in self.nodes:
             names = self._containers(node)
             if names is None:
@@ -101,9 +106,12 @@ class SwarmSampler(object):
                 continue
             listed = engine_get(self.sockets[manager], "/nodes")
             if listed is not None:
-                leader = any((entry.get("ManagerStatus") or {}).get("Leader") for entry in listed)
+                statuses = [entry["ManagerStatus"] for entry in listed if entry.get("ManagerStatus")]
+                leader = any(status.get("Leader") for status in statuses)
+                raft = dict(managers=len(statuses),
+                            reachable=sum(1 for status in statuses if status.get("Reachability") == "reachable"))
                 break
-        return dict(t=at, up=up, leader=leader, running=running)
+        return dict(t=at, up=up, leader=leader, running=running, raft=raft)
 
     def _run(self):
         while not self._stop.is_set():
@@ -113,8 +121,10 @@ class SwarmSampler(object):
 
     def figures(self):
         """What the test asserts on: samples, their rate and the longest gap between two, the fewest
-        managers up, the longest stretch without a leader, the most managers down at once, and the
-        fewest running containers per service."""
+        managers up, the longest stretch without a leader and the time without one in all, the most
+        managers down at once, the fewest running containers per service, and from the Raft views: the
+        manager counts seen, the fewest reachable managers and the least margin of reachable managers
+        over a majority of the managers the swarm had at that moment (negative: quorum was short)."""
         samples = self.samples
         if not samples:
             return dict(samples=0)
@@ -133,6 +143,10 @@ class SwarmSampler(object):
             was = sample["leader"]
         span = samples[-1]["t"] - samples[0]["t"]
         gaps = [later["t"] - earlier["t"] for earlier, later in zip(samples, samples[1:])]
+        leaderless = sum(later["t"] - earlier["t"] for earlier, later in zip(samples, samples[1:])
+                         if not earlier["leader"])
+        views = [sample["raft"] for sample in samples if sample.get("raft")]
+        margins = [view["reachable"] - (view["managers"] // 2 + 1) for view in views]
         return dict(
             samples=len(samples),
             per_second=round(len(samples) / span, 1) if span else None,
@@ -141,6 +155,10 @@ class SwarmSampler(object):
             most_engines_down=max(len(self.nodes) - len(sample["up"]) for sample in samples),
             leaderless_stretches=elections,
             longest_leaderless_s=round(longest, 2),
+            leaderless_s=round(leaderless, 2),
+            manager_counts=sorted(set(view["managers"] for view in views)),
+            fewest_reachable_managers=min(view["reachable"] for view in views) if views else None,
+            least_quorum_margin=min(margins) if margins else None,
             fewest_running=dict((service, min(sample["running"][service] for sample in samples))
                                 for service in self.services),
         )
