@@ -575,18 +575,39 @@ version:
   type: dict
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils import (
-    containers,
-    images,
-    networks,
-    services,
-    swarm_objects,
-)
 from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import masked_options, plan_options
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.engine_checks import read_checks
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import read_swarm
+
+
+# Each planner is imported only where its plan is asked for: site.yml reads every host with this
+# module, most hosts plan one or two kinds, and importing them all is a good part of a re-run's
+# time on a small host. Ansible still ships them (it finds imports inside functions too).
+def _images():
+    from ansible_collections.dockhand.docker.plugins.module_utils import images
+    return images
+
+
+def _containers():
+    from ansible_collections.dockhand.docker.plugins.module_utils import containers
+    return containers
+
+
+def _networks():
+    from ansible_collections.dockhand.docker.plugins.module_utils import networks
+    return networks
+
+
+def _swarm_objects():
+    from ansible_collections.dockhand.docker.plugins.module_utils import swarm_objects
+    return swarm_objects
+
+
+def _services():
+    from ansible_collections.dockhand.docker.plugins.module_utils import services
+    return services
 
 
 def gather(module):
@@ -601,16 +622,16 @@ def gather(module):
     if module.params['plan_daemon_config'] is not None:
         result['daemon_config_plan'] = plan_options(module.params['plan_daemon_config'])
     if module.params['plan_images'] is not None:
-        result['images_plan'] = images.plan_items(client, module.params['plan_images'])
+        result['images_plan'] = _images().plan_items(client, module.params['plan_images'])
     if module.params['plan_containers'] is not None:
-        result['containers_plan'] = containers.plan_items(client, module.params['plan_containers'])
+        result['containers_plan'] = _containers().plan_items(client, module.params['plan_containers'])
     if module.params['plan_networks'] is not None:
-        result['networks_plan'] = networks.plan_items(client, module.params['plan_networks'])
+        result['networks_plan'] = _networks().plan_items(client, module.params['plan_networks'])
     for kind in ('secret', 'config'):
         if module.params['plan_%ss' % kind] is not None:
-            result['%ss_plan' % kind] = swarm_objects.plan_items(client, kind, module.params['plan_%ss' % kind])
+            result['%ss_plan' % kind] = _swarm_objects().plan_items(client, kind, module.params['plan_%ss' % kind])
     if module.params['plan_services'] is not None:
-        result['services_plan'] = services.plan_items(client, module.params['plan_services'])
+        result['services_plan'] = _services().plan_items(client, module.params['plan_services'])
     if module.params['raw']:
         result.update(info=info, version=version)
     return result
@@ -619,15 +640,14 @@ def gather(module):
 def masked_params(params):
     """The options and items the plans are given, with their secrets masked (env values, build args, tokens)."""
     masked = dict(params)
-    for option, masked_item in (('plan_containers', containers.masked_item), ('plan_images', images.masked_item),
-                                ('plan_services', services.masked_item)):
+    for option, planner in (('plan_containers', _containers), ('plan_images', _images), ('plan_services', _services)):
         if isinstance(params.get(option), list):
-            masked[option] = [masked_item(item) for item in params[option]]
+            masked[option] = [planner().masked_item(item) for item in params[option]]
     if params.get('plan_daemon_config') is not None:
         masked['plan_daemon_config'] = masked_options(params['plan_daemon_config'])
     for option, kind in (('plan_secrets', 'secrets'), ('plan_configs', 'configs')):
         if isinstance(params.get(option), list):
-            masked[option] = swarm_objects.masked_params({kind: params[option]})[kind]
+            masked[option] = _swarm_objects().masked_params({kind: params[option]})[kind]
     return masked
 
 
