@@ -79,9 +79,9 @@ def _why_not_create(states, hosts):
         return ['%s: the swarm is locked since the engine restarted; set swarm_unlock_key (from a vault) so the '
                 'role unlocks it' % ', '.join(locked)]
     if leaderless:
-        return ['%s %s a manager of a swarm that has no leader (the majority of its managers is lost): bring the '
+        return ['%s %s of a swarm that has no leader (the majority of its managers is lost): bring the '
                 'managers back, or recover with dockhand.docker.swarm force_new_cluster=true on one surviving manager'
-                % (', '.join(leaderless), 'is' if len(leaderless) == 1 else 'are')]
+                % (', '.join(leaderless), 'is a manager' if len(leaderless) == 1 else 'are managers')]
     if in_swarm:
         return ['%s %s in a swarm but no manager of it is in this play; refusing to create a second swarm. Bring '
                 'its managers into the inventory (or make these hosts leave it) and run again'
