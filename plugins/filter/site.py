@@ -169,10 +169,13 @@ def site_stages(hostvars, hosts, managers=(), workers=(), builders=(), swarm_opt
     return dict(due=[stage for stage in STAGES if stage in why], why=why, swarm_lead=lead)
 
 
-def site_stage_hosts(hostvars, stage, pattern, hosts=()):
-    """The host pattern of site.yml's play for ``stage``: ``pattern`` when the preflight's
-    site_stages (a fact of every host it ran on; the first of ``hosts`` that has it is read) lists
-    the stage as due or is not there, else a pattern that matches no host."""
+def site_stage_hosts(hostvars, stage, pattern, hosts=(), run_tags=()):
+    """The host pattern of site.yml's play for ``stage``: ``pattern`` when the stage is asked for by
+    its tag (``run_tags``, ansible_run_tags), or when the preflight's site_stages (a fact of every
+    host it ran on; the first of ``hosts`` that has it is read) lists the stage as due or is not
+    there; else a pattern that matches no host."""
+    if stage in (run_tags or ()):
+        return pattern
     for host in hosts:
         stages = dig(hostvars.get(host) or {}, 'site_stages')
         if isinstance(stages, Mapping):

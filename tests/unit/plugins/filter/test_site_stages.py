@@ -83,3 +83,10 @@ def test_no_swarm_groups_no_swarm_stage():
 ])
 def test_stage_hosts(facts, expected):
     assert site_stage_hosts(facts, "swarm", "swarm_managers", ["h0", "h1", "h2"]) == expected
+
+
+def test_a_stage_asked_for_by_its_tag_runs_without_work():
+    facts = {"h1": {"site_stages": {"due": []}}}
+    assert site_stage_hosts(facts, "swarm", "swarm_managers", ["h1"], ["swarm", "summary"]) == "swarm_managers"
+    assert site_stage_hosts(facts, "images", "m1", ["h1"], ["swarm"]) == NO_HOSTS
+    assert site_stage_hosts(facts, "images", "m1", ["h1"], ["all"]) == NO_HOSTS
