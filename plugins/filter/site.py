@@ -12,6 +12,7 @@ __metaclass__ = type
 
 from ansible.module_utils.common._collections_compat import Mapping
 
+from ansible_collections.dockhand.docker.plugins.filter.swarm import swarm_survey, swarm_work
 from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import dig
 
 
@@ -20,9 +21,23 @@ def _ran(result):
     return isinstance(result, Mapping) and not result.get('skipped') and not result.get('failed')
 
 
+def _swarm_state(hostvars, hosts):
+    """The swarm as the swarm stage left it, or as the preflight read it on the lead when the stage
+    was skipped (in sync)."""
+    if not hosts:
+        return {}
+    lead = dig(hostvars[hosts[0]], 'swarm_survey', 'lead')
+    if lead and lead in hostvars:
+        return dig(hostvars[lead], 'swarm_final_state', default={})
+    lead = dig(hostvars[hosts[0]], 'site_stages', 'swarm_lead')
+    read = dig(hostvars[lead], 'docker_host_preflight', 'swarm_info', default={}) if lead in hostvars else {}
+    if not read.get('quorum'):
+        return {}
+    return dict(cluster_id=dig(read, 'swarm', 'id'), nodes=read.get('nodes') or [], quorum=read['quorum'])
+
+
 def _swarm_lines(hostvars, hosts):
-    lead = dig(hostvars[hosts[0]], 'swarm_survey', 'lead') if hosts else None
-    swarm = dig(hostvars[lead], 'swarm_final_state', default={}) if lead and lead in hostvars else {}
+    swarm = _swarm_state(hostvars, hosts)
     if not swarm:
         return []
     quorum = swarm['quorum']
@@ -38,7 +53,8 @@ def _swarm_lines(hostvars, hosts):
 def _engine_lines(hostvars, hosts):
     lines = []
     for name in hosts:
-        engine = dig(hostvars[name], 'docker_host_engine', 'engine', default={})
+        engine = (dig(hostvars[name], 'docker_host_engine', 'engine')
+                  or dig(hostvars[name], 'docker_host_preflight', 'engine', default={}))
         lines.append('engine %-16s docker %-14s logging %s'
                      % (name, engine.get('server_version', '?'), engine.get('logging_driver', '?')))
     return lines
@@ -111,6 +127,62 @@ def site_summary(hostvars, hosts, managers=()):
             + _service_lines(hostvars, list(managers)) + _container_lines(hostvars, hosts))
 
 
+# site.yml's stages that the preflight can find without work, each skipped whole when it has none.
+STAGES = ('docker_host', 'images', 'swarm', 'services', 'containers')
+# The host pattern a play skipped whole runs on: no host, and no warning about an unknown group.
+NO_HOSTS = 'all:!all'
+
+
+def site_stages(hostvars, hosts, managers=(), workers=(), builders=(), swarm_options=None):
+    """Which of site.yml's stages have work, from each host's ``site_stage_work`` (each role's own
+    "nothing to do" rule, noted in the preflight) and, for the swarm, swarm_work over the
+    preflight's swarm reads. A host without its note (not read, unreachable) gives every stage of
+    its work: only what is known to be in sync is skipped.
+
+    Returns ``due`` (the stages to run, in site order), ``why`` (``{stage: [reasons]}``) and
+    ``swarm_lead`` (the manager the swarm role would lead from; the summary reads its swarm).
+    """
+    managers, workers = list(managers), list(workers)
+    builders = list(builders) or managers[:1]
+    notes = dict((host, dig(hostvars.get(host) or {}, 'site_stage_work')) for host in hosts)
+    unnoted = sorted(host for host, note in notes.items() if not isinstance(note, Mapping))
+
+    def hosts_with_work(stage, among):
+        return [host for host in among if host in notes and (host in unnoted or notes[host].get(stage))]
+
+    why = {}
+    for stage, among in (('docker_host', hosts), ('images', builders), ('services', managers[:1]),
+                         ('containers', hosts)):
+        busy = hosts_with_work(stage, among)
+        if busy:
+            why[stage] = ['%s: not read' % host if host in unnoted else '%s: work to do' % host for host in busy]
+    states = dict((host, dig(hostvars.get(host) or {}, 'docker_host_preflight', 'swarm_info'))
+                  for host in managers + workers if host not in unnoted)
+    wanted = dict((host, notes[host].get('swarm_node')) for host in managers + workers
+                  if host not in unnoted and isinstance(notes[host].get('swarm_node'), Mapping))
+    swarm_reasons = swarm_work(states, managers, workers, wanted, **dict(swarm_options or {}))
+    if swarm_reasons:
+        why['swarm'] = swarm_reasons
+    lead = None
+    if managers and not swarm_reasons:
+        lead = swarm_survey(states, managers, workers)['lead']
+    return dict(due=[stage for stage in STAGES if stage in why], why=why, swarm_lead=lead)
+
+
+def site_stage_hosts(hostvars, stage, pattern, hosts=(), run_tags=()):
+    """The host pattern of site.yml's play for ``stage``: ``pattern`` when the stage is asked for by
+    its tag (``run_tags``, ansible_run_tags), or when the preflight's site_stages (a fact of every
+    host it ran on; the first of ``hosts`` that has it is read) lists the stage as due or is not
+    there; else a pattern that matches no host."""
+    if stage in (run_tags or ()):
+        return pattern
+    for host in hosts:
+        stages = dig(hostvars.get(host) or {}, 'site_stages')
+        if isinstance(stages, Mapping):
+            return pattern if stage in stages.get('due', STAGES) else NO_HOSTS
+    return pattern
+
+
 class FilterModule(object):
     def filters(self):
-        return dict(site_summary=site_summary)
+        return dict(site_summary=site_summary, site_stages=site_stages, site_stage_hosts=site_stage_hosts)

@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.module_utils.common._collections_compat import Mapping
+
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import node_spec_changes, spec_from_facts
 
@@ -151,7 +153,55 @@ def swarm_node_changes(nodes, items):
     return pending
 
 
+def swarm_work(states, managers, workers=(), wanted=None, cluster_settings=None, default_addr_pool=None,
+               prune_down_nodes=False, remove_replaced_nodes=True):
+    """Why the swarm role would do anything, from the reads the role itself decides with (``states``,
+    ``{host: swarm_info result}``) and ``wanted`` (``{host: the role's swarm node item without its
+    ID}``). Empty: the role would create, join, unlock, set, remove and wait for nothing, and its
+    health check would pass; site.yml then skips the swarm stage whole.
+
+    The same filters as the role's tasks decide it (swarm_survey, swarm_node_changes,
+    swarm_stale_nodes, swarm_unready); anything not read makes it not empty.
+    """
+    managers, workers, wanted = list(managers), list(workers), dict(wanted or {})
+    hosts = managers + workers
+    if not hosts:
+        return []
+    unread = [host for host in hosts if not isinstance(states.get(host), Mapping) or host not in wanted]
+    if unread:
+        return ['%s not read' % ', '.join(unread)]
+    reasons = []
+    if cluster_settings or default_addr_pool:
+        reasons.append('cluster settings are given (the swarm module compares them)')
+    locked = [host for host in hosts if states[host].get('state') == 'locked']
+    if locked:
+        reasons.append('%s locked' % ', '.join(locked))
+    survey = swarm_survey(dict((host, states[host]) for host in hosts), managers, workers)
+    reasons.extend(survey['problems'])
+    if survey['create']:
+        reasons.append('no swarm yet')
+    joining = survey['joining_managers'] + survey['joining_workers']
+    if joining:
+        reasons.append('%s to join' % ', '.join(joining))
+    if reasons or not survey['lead']:
+        return reasons or ['no manager leads']
+    lead = states[survey['lead']]
+    nodes = lead.get('nodes') or []
+    items = [dict(wanted[host], name=states[host].get('node_id')) for host in hosts]
+    node_ids = [item['name'] for item in items]
+    manager_ids = [item['name'] for item in items if item.get('role') == 'manager']
+    reasons.extend('node %s to change' % item['name'] for item in swarm_node_changes(nodes, items))
+    reasons.extend('node %s to remove' % item['name'] for item in swarm_stale_nodes(
+        nodes, node_ids, hosts, prune_departed=prune_down_nodes, remove_replaced=remove_replaced_nodes))
+    reasons.extend(swarm_unready(nodes, node_ids, manager_ids))
+    quorum = lead.get('quorum') or {}
+    if quorum.get('leader') is None or not quorum.get('has_quorum') or quorum.get('managers') != len(managers):
+        reasons.append('the swarm has %s managers (leader %s) where the inventory has %d'
+                       % (quorum.get('managers'), quorum.get('leader'), len(managers)))
+    return reasons
+
+
 class FilterModule(object):
     def filters(self):
         return dict(swarm_survey=swarm_survey, swarm_unready=swarm_unready, swarm_stale_nodes=swarm_stale_nodes,
-                    swarm_node_changes=swarm_node_changes)
+                    swarm_node_changes=swarm_node_changes, swarm_work=swarm_work)

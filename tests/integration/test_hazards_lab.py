@@ -201,7 +201,8 @@ def test_an_inventory_without_docker_hosts_runs_every_stage(converged, tmp_path)
     shutil.copy(os.path.join(LAB_SITE_VARS, "group_vars", "docker_hosts.yml"), inventory / "group_vars" / "all.yml")
     for group in ("swarm_managers", "swarm_workers"):
         shutil.copy(os.path.join(LAB_SITE_VARS, "group_vars", group + ".yml"), inventory / "group_vars")
-    run = site(inventory, site_vars=None)
+    # Asked for by their tags, the stages run although the site has nothing to change.
+    run = site(inventory, "--tags", "docker_host,swarm,containers,summary", site_vars=None)
     assert run.returncode == 0, run.failed_messages()
     ran_on = dict((play["play"]["name"].split(" - ")[0],
                    set(host for task in play["tasks"] for host in task["hosts"])) for play in run.data["plays"])

@@ -274,7 +274,13 @@ def test_a_fourth_stopped_manager_leaves_no_leader_the_role_refuses_and_force_ne
     # entries still want them managers): the run changes nothing and its health check waits for them.
     summary = task_message(run, "Check the managers against the inventory and report the fault tolerance left")
     print("health check:", summary, "changed:", changed_hosts(run))
-    assert "7 managers" in summary and "survives 3 more failed manager(s)" in summary, summary
+    if summary is None:
+        # They had rejoined before the preflight read: the swarm stage had no work and was skipped
+        # whole; the site's summary shows the swarm as read.
+        summary = task_message(run, "The site at a glance")[0]
+        assert "7 managers" in summary and "survives 3 failed manager(s)" in summary, summary
+    else:
+        assert "7 managers" in summary and "survives 3 more failed manager(s)" in summary, summary
 
     started = time.monotonic()
     again = site(scale_lab.path, *FORKS)

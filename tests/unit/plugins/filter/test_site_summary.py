@@ -45,3 +45,13 @@ def test_a_re_run_shows_the_plans():
 
 def test_nothing_known_gives_question_marks_not_errors():
     assert site_summary({"h": {}}, ["h", "gone"]) == ["engine h                docker ?              logging ?"]
+
+
+def test_a_skipped_swarm_and_docker_host_stage_show_the_preflight_read():
+    read = {"engine": {"server_version": "26.1", "logging_driver": "json-file"},
+            "swarm_info": {"swarm": {"id": "c1"}, "nodes": SWARM["nodes"], "quorum": SWARM["quorum"]}}
+    hv = {"m1": {"site_stages": {"due": [], "swarm_lead": "m1"}, "docker_host_preflight": read}}
+    lines = site_summary(hv, ["m1"], ["m1"])
+    assert lines[0] == "swarm c1: 3 managers, leader m1, survives 1 failed manager(s)"
+    assert lines[1].startswith("  node m1")
+    assert "engine m1               docker 26.1           logging json-file" in lines

@@ -9,6 +9,7 @@ from ansible_collections.dockhand.docker.plugins.filter.swarm import (
     swarm_stale_nodes,
     swarm_survey,
     swarm_unready,
+    swarm_work,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import quorum
 
@@ -50,7 +51,7 @@ def leaderless(node_id):
 def test_filters_are_registered():
     assert FilterModule().filters() == {"swarm_survey": swarm_survey, "swarm_unready": swarm_unready,
                                         "swarm_stale_nodes": swarm_stale_nodes,
-                                        "swarm_node_changes": swarm_node_changes}
+                                        "swarm_node_changes": swarm_node_changes, "swarm_work": swarm_work}
 
 
 # ---- swarm_survey ----
@@ -338,3 +339,87 @@ def test_node_changes_does_not_change_the_facts():
     snapshot = copy.deepcopy(CURRENT)
     swarm_node_changes(CURRENT, [{"name": "W1", "role": "manager", "labels": {"x": "y"}, "labels_state": "replace"}])
     assert CURRENT == snapshot
+
+
+# ---- swarm_work: whether the swarm role has anything to do (site.yml skips it whole when not) ----
+
+def settled():
+    """3 managers + 2 workers as the inventory wants them: the reads of every host, and the wanted items."""
+    nodes = [node("id-m1", "m1", "manager", leader=True), node("id-m2", "m2", "manager"),
+             node("id-m3", "m3", "manager"), node("id-w1", "w1"), node("id-w2", "w2")]
+    states = dict((name, leading("id-" + name, "c1", nodes)) for name in MANAGERS)
+    states.update((name, worker("id-" + name)) for name in WORKERS)
+    wanted = dict((name, {"role": "manager" if name in MANAGERS else "worker", "labels": {}, "labels_state": "merge"})
+                  for name in MANAGERS + WORKERS)
+    return states, wanted
+
+
+def test_work_none_when_the_swarm_is_as_wanted():
+    states, wanted = settled()
+    assert swarm_work(states, MANAGERS, WORKERS, wanted) == []
+
+
+def test_work_none_without_swarm_groups():
+    assert swarm_work({}, [], [], {}) == []
+
+
+def test_work_when_a_host_was_not_read():
+    states, wanted = settled()
+    del states["w2"]
+    assert swarm_work(states, MANAGERS, WORKERS, wanted) == ["w2 not read"]
+
+
+@pytest.mark.parametrize("change", [
+    lambda s, w: w["w1"].update(labels={"tier": "app"}),
+    lambda s, w: w["w2"].update(role="manager"),
+    lambda s, w: w["m2"].update(availability="drain"),
+])
+def test_work_when_a_node_is_to_change(change):
+    states, wanted = settled()
+    change(states, wanted)
+    assert swarm_work(states, MANAGERS, WORKERS, wanted)
+
+
+def test_work_when_a_host_is_to_join_or_no_swarm_exists():
+    states, wanted = settled()
+    states["w2"] = inactive()
+    assert swarm_work(states, MANAGERS, WORKERS, wanted) == ["w2 to join"]
+    fresh = dict((name, inactive()) for name in MANAGERS + WORKERS)
+    assert "no swarm yet" in swarm_work(fresh, MANAGERS, WORKERS, wanted)
+
+
+def test_work_when_a_node_is_down_or_a_manager_unreachable():
+    states, wanted = settled()
+    nodes = states["m1"]["nodes"]
+    nodes[1] = node("id-m2", "m2", "manager", status="down")
+    for name in MANAGERS:
+        states[name] = leading("id-" + name, "c1", nodes)
+    assert swarm_work(states, MANAGERS, WORKERS, wanted) == ["m2 is down"]
+
+
+def test_work_when_a_stale_entry_would_be_removed():
+    states, wanted = settled()
+    nodes = states["m1"]["nodes"] + [node("id-old", "w1", status="down")]
+    for name in MANAGERS:
+        states[name] = leading("id-" + name, "c1", nodes)
+    assert swarm_work(states, MANAGERS, WORKERS, wanted) == ["node id-old to remove"]
+
+
+def test_work_when_the_manager_count_differs_from_the_inventory():
+    states, wanted = settled()
+    assert swarm_work(states, MANAGERS, WORKERS, wanted) == []
+    extra = states["m1"]["nodes"] + [node("id-m4", "m4", "manager")]
+    for name in MANAGERS:
+        states[name] = leading("id-" + name, "c1", extra)
+    assert any("the swarm has 4 managers" in reason for reason in swarm_work(states, MANAGERS, WORKERS, wanted))
+
+
+def test_work_when_locked_leaderless_or_settings_given():
+    states, wanted = settled()
+    assert swarm_work(states, MANAGERS, WORKERS, wanted, cluster_settings={"autolock": True})
+    assert swarm_work(states, MANAGERS, WORKERS, wanted, default_addr_pool=["10.20.0.0/16"])
+    states["m3"] = dict(states["m3"], state="locked")
+    assert "m3 locked" in swarm_work(states, MANAGERS, WORKERS, wanted)
+    states = dict((name, leaderless("id-" + name)) for name in MANAGERS)
+    states.update((name, worker("id-" + name)) for name in WORKERS)
+    assert any("no leader" in reason for reason in swarm_work(states, MANAGERS, WORKERS, wanted))
