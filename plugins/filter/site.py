@@ -144,7 +144,9 @@ def site_stages(hostvars, hosts, managers=(), workers=(), builders=(), swarm_opt
     """
     managers, workers = list(managers), list(workers)
     builders = list(builders) or managers[:1]
-    notes = dict((host, dig(hostvars.get(host) or {}, 'site_stage_work')) for host in hosts)
+    # Members and builders outside the play (--limit, a failed preflight) are not read either.
+    notes = dict((host, dig(hostvars.get(host) or {}, 'site_stage_work') if host in hosts else None)
+                 for host in list(hosts) + managers + workers + builders)
     unnoted = sorted(host for host, note in notes.items() if not isinstance(note, Mapping))
 
     def hosts_with_work(stage, among):

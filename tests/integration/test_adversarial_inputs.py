@@ -184,10 +184,11 @@ def rows(context, daemon_json, config_dir):
 
 def engine_state():
     def lines(*args):
+        # State, not Status: "Up 4 minutes" ages while the table runs.
         # Sorted: the engine lists images created in the same second in no fixed order.
         return sorted(subprocess.run(["docker"] + list(args), capture_output=True, text=True,
                                      check=True).stdout.splitlines())
-    return dict(containers=lines("ps", "-a", "--format", "{{.ID}} {{.Names}} {{.Status}}"),
+    return dict(containers=lines("ps", "-a", "--format", "{{.ID}} {{.Names}} {{.State}}"),
                 images=lines("images", "-a", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"),
                 networks=lines("network", "ls", "-q"), volumes=lines("volume", "ls", "-q"),
                 swarm=lines("info", "--format", "{{.Swarm.LocalNodeState}}"))

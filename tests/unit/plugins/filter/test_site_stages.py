@@ -62,6 +62,15 @@ def test_a_host_without_its_note_makes_every_stage_of_its_due():
     assert result["why"]["docker_host"] == ["w1: not read"] and result["swarm_lead"] is None
 
 
+def test_members_outside_the_play_are_not_read():
+    # --limit m1, or w1 unreachable before the preflight: w1 has no note, nor is it among the hosts.
+    hv = hostvars()
+    del hv["w1"]
+    result = stages(hv, hosts=("m1",))
+    assert result["due"] == ["swarm"] and result["why"]["swarm"] == ["w1 not read"]
+    assert stages(hostvars(), hosts=("w1",), builders=["m1"])["due"] == ["images", "swarm", "services"]
+
+
 def test_a_swarm_change_makes_the_swarm_stage_due_and_says_why():
     hv = hostvars()
     hv["w1"]["site_stage_work"]["swarm_node"]["labels"] = {"tier": "app"}
