@@ -178,3 +178,21 @@ def test_node_without_systemd_is_configured_and_rolled_back(lab_nodes, nodes):
     assert "restored" in failure_message(broken, node)
     assert node_sh(node, "cat %s" % DAEMON_JSON) == before
     assert node_sh(node, "docker info --format '{{.LoggingDriver}}'").strip() == "local"
+
+
+@pytest.mark.parametrize("init", ["systemd", "sysv"])
+def test_a_stopped_engine_is_started_and_the_rerun_changes_nothing(lab_nodes, nodes, init):
+    """An engine that does not answer is no reason to stop: the role reads nothing, finds the engine
+    and the SDK installed, starts the engine and reads it again."""
+    if init == "sysv":
+        node = next(name for name, info in sorted(nodes.items()) if info.get("init") == "sysv")
+        node_sh(node, "service docker stop")
+    else:
+        node = systemd_node(nodes, "bookworm")
+        node_sh(node, "systemctl stop docker.socket docker.service")
+    assert subprocess.run(["docker", "exec", node, "docker", "info"], capture_output=True).returncode != 0
+    run = role(lab_nodes, node, {})
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.stats[node]["changed"] >= 1
+    assert node_sh(node, "docker info --format '{{.ServerVersion}}'").strip()
+    assert role(lab_nodes, node, {}).stats[node]["changed"] == 0
