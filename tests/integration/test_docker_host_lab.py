@@ -190,7 +190,7 @@ def test_a_stopped_engine_is_started_and_the_rerun_changes_nothing(lab_nodes, no
     else:
         node = systemd_node(nodes, "bookworm")
         node_sh(node, "systemctl stop docker.socket docker.service")
-    assert subprocess.run(["docker", "exec", node, "docker", "info"], capture_output=True).returncode != 0
+    assert subprocess.run(["docker", "exec", node, "docker", "info"], capture_output=True, check=False).returncode != 0
     run = role(lab_nodes, node, {})
     assert run.returncode == 0, run.stdout[-3000:]
     assert run.stats[node]["changed"] >= 1
