@@ -24,7 +24,8 @@ def swarm_survey(states, managers, workers=(), rereads=None):
 
     Returns ``lead`` (the manager the cluster-wide tasks run on), ``create`` (no swarm yet:
     the lead creates one), ``cluster_id``, ``joining_managers``/``joining_workers`` (hosts not
-    in the lead's swarm, in inventory order) and ``problems`` (non-empty: stop, change nothing).
+    in the lead's swarm, in inventory order), ``rejoining`` (those of them that must leave a
+    leaderless Raft first, see _cut_off_managers) and ``problems`` (non-empty: stop, change nothing).
     """
     states = dict(states)
     states.update((host, result) for host, result in (rereads or {}).items()
@@ -52,15 +53,39 @@ def swarm_survey(states, managers, workers=(), rereads=None):
     known_ids = set()
     if lead and not create:
         known_ids = set(node['id'] for node in states[lead].get('nodes') or [])
-    joining = [host for host in hosts if host != lead and (create or states[host].get('node_id') not in known_ids)]
+    rejoining = [] if create else _cut_off_managers(states, hosts, lead)
+    joining = [host for host in hosts if host != lead and (create or states[host].get('node_id') not in known_ids
+                                                           or host in rejoining)]
     return dict(
         lead=lead,
         create=create and not problems,
         cluster_id=states[lead]['swarm']['id'] if lead and not create else None,
         joining_managers=[host for host in joining if host in managers],
         joining_workers=[host for host in joining if host not in managers],
+        rejoining=rejoining,
         problems=problems,
     )
+
+
+def _cut_off_managers(states, hosts, lead):
+    """Hosts whose engine still runs as a manager without a leader while the lead's swarm, which has
+    one, counts their node in no Raft membership: managers removed from Raft by force_new_cluster
+    that came back (their agent may even be connected again, the node ready). Such an engine can
+    wait for its old peers for good; it rejoins (leaves by force and joins again). A manager that
+    merely restarts keeps its Raft membership (the lead sees it unreachable): never one of these.
+    """
+    if lead is None:
+        return []
+    by_id = dict((node.get('id'), node) for node in states[lead].get('nodes') or [])
+    cut_off = []
+    for host in hosts:
+        own = states[host]
+        node = by_id.get(own.get('node_id'))
+        if host == lead or not own.get('is_manager') or own.get('swarm') or node is None:
+            continue
+        if node.get('reachability') is None:
+            cut_off.append(host)
+    return cut_off
 
 
 def _pick_lead(states, leading, managers):

@@ -56,7 +56,7 @@ class SwarmView(object):
 
     ``info`` is ``GET /info``; ``swarm`` is ``GET /swarm`` and ``nodes`` ``GET /nodes`` when they
     were read (see :func:`needed_reads`); ``no_leader`` is the DockerError a manager answered
-    ``GET /swarm`` with because its swarm has no leader.
+    ``GET /swarm`` (or ``GET /nodes``) with because its swarm has no leader.
     """
 
     def __init__(self, info, swarm=None, nodes=None, no_leader=None):
@@ -125,8 +125,8 @@ def needed_reads(params, info):
         return ('swarm',)
     if params['state'] == 'absent':
         return ('nodes',)
-    if params['force'] and other_swarm(params, view):
-        return ('nodes',)  # joining another swarm: this manager leaves its own first
+    if params['force']:
+        return ('nodes',)  # this manager may leave its swarm first (another one, or one with no leader)
     return ()
 
 
@@ -141,7 +141,7 @@ def plan_membership(params, view, done=()):
     if recovering_from_pending(params, facts, done):
         _add_force_new_cluster(plan, params)
         return plan
-    if facts['state'] in UNUSABLE_STATES:
+    if facts['state'] in UNUSABLE_STATES and not (params['state'] == 'join' and params['force']):
         raise InvalidValue('the engine reports swarm state %r (%s); fix or leave it first'
                            % (facts['state'], facts['error'] or 'no detail'))
     state = params['state']
@@ -234,7 +234,7 @@ def _plan_join(plan, params, view):
     if not params['remote_addrs'] or not params['join_token']:
         raise InvalidValue('state=join needs remote_addrs (managers of the swarm) and join_token')
     if view.facts['state'] != 'inactive':
-        other = other_swarm(params, view)
+        other = cut_off(view) or other_swarm(params, view)
         if not other:
             return
         if not params['force']:
@@ -246,6 +246,17 @@ def _plan_join(plan, params, view):
                   remote_addrs=params['remote_addrs'], join_token=params['join_token'],
                   listen_addr=params['listen_addr'], advertise_addr=params['advertise_addr'],
                   data_path_addr=params['data_path_addr']))
+
+
+def cut_off(view):
+    """Why this engine cannot use the swarm it is in (None when it can): a broken state, or a manager
+    with no leader (as one that force_new_cluster on another manager removed from Raft)."""
+    facts = view.facts
+    if facts['state'] in UNUSABLE_STATES:
+        return 'this engine reports swarm state %r (%s)' % (facts['state'], facts['error'] or 'no detail')
+    if view.no_leader is not None:
+        return 'this engine is a manager of a swarm that has no leader'
+    return None
 
 
 def other_swarm(params, view):
@@ -276,7 +287,7 @@ def _plan_leave(plan, view, force):
     """Leave the swarm; a manager is demoted first, and only when the managers left behind stay safe."""
     facts = view.facts
     if facts['is_manager']:
-        nodes = [node_facts(node) for node in view.nodes]
+        nodes = [node_facts(node) for node in view.nodes or []]
         problems = manager_set_problems(nodes, removed={facts['node_id']})
         if problems and not force:
             raise InvalidValue('refusing to take this manager out of the swarm: %s; set force=true to do it anyway'
@@ -332,8 +343,14 @@ def read_view(client, params):
             if NO_LEADER not in exc.msg:
                 raise
             no_leader = exc
-    if 'nodes' in needs:
-        nodes = client.call('list the swarm nodes', 'nodes')
+    if 'nodes' in needs and no_leader is None:
+        try:
+            nodes = client.call('list the swarm nodes', 'nodes')
+        except DockerError as exc:
+            # A manager cut off from its leader lists no nodes; leaving by force needs none.
+            if NO_LEADER not in exc.msg:
+                raise
+            no_leader = exc
     return SwarmView(info, swarm=swarm, nodes=nodes, no_leader=no_leader)
 
 

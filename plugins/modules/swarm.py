@@ -67,7 +67,9 @@ options:
     type: str
   force:
     description:
-      - With V(join), leave another swarm this engine is in before joining.
+      - With V(join), leave another swarm this engine is in before joining, or a swarm it cannot use
+        (state C(pending) or C(error), or a manager that has no leader: one removed from Raft by
+        O(force_new_cluster) on another manager).
       - With V(absent), leave even when the managers left would be unsafe or none (the last manager).
     type: bool
     default: false

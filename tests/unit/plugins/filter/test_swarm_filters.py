@@ -61,7 +61,7 @@ def test_survey_no_swarm_creates_with_the_first_manager():
     states = {"w2": inactive(), "m3": inactive(), "w1": inactive(), "m2": inactive()}
     survey = swarm_survey(states, MANAGERS, WORKERS)
     assert survey == {"lead": "m2", "create": True, "cluster_id": None, "joining_managers": ["m3"],
-                      "joining_workers": ["w1", "w2"], "problems": []}
+                      "joining_workers": ["w1", "w2"], "rejoining": [], "problems": []}
 
 
 def test_survey_no_swarm_lead_follows_the_managers_list_order():
@@ -88,7 +88,7 @@ def test_survey_existing_swarm_led_by_its_leader():
               "w1": worker("W1"), "w2": inactive()}
     survey = swarm_survey(states, MANAGERS, WORKERS)
     assert survey == {"lead": "m2", "create": False, "cluster_id": "S1", "joining_managers": ["m3"],
-                      "joining_workers": ["w2"], "problems": []}
+                      "joining_workers": ["w2"], "rejoining": [], "problems": []}
 
 
 def test_survey_host_with_an_unknown_node_id_joins():
@@ -165,7 +165,44 @@ def test_survey_killed_leader():
     states = {"m2": leading("M2", "S1", nodes), "m3": leading("M3", "S1", nodes), "w1": worker("W1")}
     survey = swarm_survey(states, MANAGERS, ["w1"])
     assert survey == {"lead": "m3", "create": False, "cluster_id": "S1", "joining_managers": [],
-                      "joining_workers": [], "problems": []}
+                      "joining_workers": [], "rejoining": [], "problems": []}
+
+
+def cut_off_after_force_new_cluster():
+    """m1 forced a new cluster; m2 came back as a manager of the old Raft (no leader, no swarm to
+    read), m3 restarted while in the new one (its Raft membership kept), w1 was demoted by the
+    engine and waits for its promotion."""
+    nodes = [node("M1", "m1", "manager", leader=True), node("M2", "m2", "manager", status="down"),
+             node("M3", "m3", "manager", status="down", reachability="unreachable"), node("W1", "w1", "manager")]
+    for entry in nodes[1], nodes[3]:
+        entry.update(reachability=None, manager_address=None)  # no ManagerStatus: in no Raft membership
+    pending = {"state": "pending", "is_manager": True, "node_id": "M2",
+               "error": "rpc error: code = Unknown desc = The swarm does not have a leader."}
+    return {"m1": leading("M1", "S1", nodes), "m2": pending, "m3": leaderless("M3"), "w1": worker("W1")}
+
+
+@pytest.mark.parametrize("status", ["down", "ready", "unknown"])
+def test_survey_a_manager_cut_off_from_raft_rejoins_by_force(status):
+    states = cut_off_after_force_new_cluster()
+    states["m1"]["nodes"][1]["status"] = status
+    survey = swarm_survey(states, MANAGERS, ["w1"])
+    assert survey["rejoining"] == ["m2"] and survey["joining_managers"] == ["m2"]
+    # m3 is still a Raft member (unreachable: restarting), w1's engine is no manager: neither rejoins.
+    assert survey["joining_workers"] == [] and survey["problems"] == []
+
+
+@pytest.mark.parametrize("status", ["ready", "unknown"])
+def test_survey_a_manager_with_its_raft_membership_never_rejoins(status):
+    states = cut_off_after_force_new_cluster()
+    states["m1"]["nodes"][1].update(status=status, reachability="unreachable")
+    assert swarm_survey(states, MANAGERS, ["w1"])["rejoining"] == []
+
+
+def test_survey_rejoining_is_decided_only_against_a_lead():
+    states = cut_off_after_force_new_cluster()
+    del states["m1"]
+    survey = swarm_survey(states, MANAGERS, ["w1"])
+    assert survey["rejoining"] == [] and survey["create"] is False and survey["problems"]
 
 
 def test_survey_locked_host_asks_for_the_unlock_key():

@@ -251,6 +251,25 @@ def test_force_makes_a_worker_of_another_swarm_leave_and_join(engine):
     assert plan.kinds == ['leave', 'join']
 
 
+@pytest.mark.parametrize('engine', ENGINES)
+@pytest.mark.parametrize('state', ['pending', 'error'])
+def test_force_makes_a_manager_in_a_broken_state_leave_and_join(engine, state):
+    # A manager that force_new_cluster elsewhere removed from Raft: pending, its cluster unknown.
+    info = load(engine, 'info-manager')
+    info['Swarm'].update(LocalNodeState=state, Error='The swarm does not have a leader.', Cluster={})
+    plan = plan_membership(join(engine, force=True), SwarmView(info))
+    assert plan.kinds == ['leave', 'join'] and plan.steps[0].kwargs == {'force': True}
+    assert "swarm state %r" % state in refusal(join(engine), SwarmView(info))
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+def test_force_makes_a_manager_without_a_leader_leave_and_join_even_of_the_same_swarm(engine):
+    # Its /info still names the swarm to join, but it lists no nodes: it is in a Raft with no leader.
+    plan = plan_membership(join(engine, force=True), no_leader(engine))
+    assert plan.kinds == ['leave', 'join']
+    assert plan_membership(join(engine, force=True), manager(engine)).kinds == []
+
+
 def test_join_needs_managers_and_a_token():
     assert 'needs remote_addrs' in refusal(params(state='join', join_token=token('engine-20.10')),
                                            inactive('engine-20.10'))
