@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hazards found before any change, on the controller, from each host's engine_info read.
 
-``swarm_probe_targets`` says which swarm ports a member must reach (from the inventory);
+``swarm_probe_targets`` says which swarm ports a member must reach (from the inventory;
+``swarm_probe_map`` the same for every member at once);
 ``site_hazards`` turns every host's ``checks`` into one line per hazard: errors that stop the run
 before it touches a host, and warnings. Both are pure: the caller passes the controller's clock.
 """
@@ -15,6 +16,7 @@ import ipaddress
 import re
 
 from ansible.module_utils.common._collections_compat import Mapping
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.dockhand.docker.plugins.module_utils.engine_checks import parse_rfc3339
 from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import dig
@@ -74,13 +76,28 @@ def swarm_probe_targets(hostvars, host, managers=(), workers=()):
     members = _members(managers, workers)
     if host not in members:
         return []
-    own = member_address(dig(hostvars, host, default={}), host)[0]
+    return _probe_targets(host, members, managers, _member_addresses(hostvars, members))
+
+
+def swarm_probe_map(hostvars, managers=(), workers=()):
+    """{member: its swarm_probe_targets} for every member, each member's variables read once: a play
+    computes it once instead of swarm_probe_targets on each host, which reads every member's
+    variables for each host (quadratic in the swarm's size, and a host's variables cost a lookup)."""
+    members = _members(managers, workers)
+    addresses = _member_addresses(hostvars, members)
+    return dict((host, _probe_targets(host, members, managers, addresses)) for host in members)
+
+
+def _member_addresses(hostvars, members):
+    return dict((host, member_address(dig(hostvars, host, default={}), host)) for host in members)
+
+
+def _probe_targets(host, members, managers, addresses):
+    own = addresses[host][0]
     targets = []
     for other in members:
-        if other == host:
-            continue
-        address, swarm_port = member_address(dig(hostvars, other, default={}), other)
-        if address == own:
+        address, swarm_port = addresses[other]
+        if other == host or address == own:
             continue
         if other in managers:
             targets.append(dict(address=address, port=swarm_port, proto='tcp'))
@@ -205,6 +222,22 @@ def _cert_lines(hostvars, hosts, managers, now, warn_days, result):
     return errors, warnings
 
 
+def _unmanaged_lines(hostvars, hosts, result, install_var):
+    """An engine the read could not reach (no engine block) on a host where docker_host would not
+    install one. An unreachable host (no read at all) is Ansible's to report."""
+    lines = []
+    for host in hosts:
+        read = dig(hostvars, host, result)
+        if not isinstance(read, Mapping) or read.get('unreachable') or 'engine' in read:
+            continue
+        if boolean(dig(hostvars, host, install_var, default=True), strict=False):
+            continue
+        lines.append('%s: %s; %s is false, so nothing would install it: install docker.io and python3-docker, '
+                     'or set %s: true' % (host, read.get('msg') or 'the engine could not be read', install_var,
+                                          install_var))
+    return lines
+
+
 def _clock_lines(hostvars, hosts, now, result):
     """A clock off by more than CLOCK_LIMIT. The engine was read after ``controller_time`` (when
     given) and before ``now``: only a clock outside that window by more than the limit is named."""
@@ -243,18 +276,21 @@ def _version_lines(hostvars, hosts, managers, result):
 
 def site_hazards(hostvars, hosts, managers=(), workers=(), now=None, warn_days=14, docker_hosts=None,
                  result='docker_host_preflight', settings_var='docker_host_daemon_settings',
-                 remove_var='docker_host_daemon_remove'):
+                 remove_var='docker_host_daemon_remove', install_var=None):
     """{errors: [...], warnings: [...]}, one line each naming the host(s) and the cause, from each
     host's engine_info read registered as ``result`` (hosts whose read failed give only what the
     inventory says). ``now``: the controller's clock (seconds since the epoch) after the reads.
     ``docker_hosts``: that group's hosts, to check the swarm groups against (None: not checked).
-    ``settings_var``, ``remove_var``: the host variables with docker_host's daemon.json keys."""
+    ``settings_var``, ``remove_var``: the host variables with docker_host's daemon.json keys.
+    ``install_var``: the host variable that lets docker_host install an engine (default true); given,
+    an engine that could not be read where nothing would install one is an error."""
     if now is None:
         raise ValueError('site_hazards needs now, the controller clock in seconds since the epoch')
     hosts = [host for host in hosts if host in hostvars]
     managers, workers = list(managers or []), list(workers or [])
     warnings = [] if docker_hosts is None else _inventory_lines(managers, workers, list(docker_hosts))
-    errors = _live_restore_lines(hostvars, hosts, managers, workers, result, settings_var, remove_var)
+    errors = [] if install_var is None else _unmanaged_lines(hostvars, hosts, result, install_var)
+    errors += _live_restore_lines(hostvars, hosts, managers, workers, result, settings_var, remove_var)
     errors += _port_lines(hostvars, hosts, managers, workers, result)
     cert_errors, cert_warnings = _cert_lines(hostvars, hosts, managers, float(now), float(warn_days), result)
     errors += cert_errors
@@ -266,4 +302,5 @@ def site_hazards(hostvars, hosts, managers=(), workers=(), now=None, warn_days=1
 
 class FilterModule(object):
     def filters(self):
-        return dict(site_hazards=site_hazards, swarm_probe_targets=swarm_probe_targets)
+        return dict(site_hazards=site_hazards, swarm_probe_targets=swarm_probe_targets,
+                    swarm_probe_map=swarm_probe_map)

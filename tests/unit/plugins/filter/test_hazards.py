@@ -1,11 +1,14 @@
-"""site_hazards and swarm_probe_targets: the preflight's verdicts from each host's engine_info checks."""
+"""site_hazards, swarm_probe_targets and swarm_probe_map: the preflight's verdicts from each host's
+engine_info checks."""
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.dockhand.docker.plugins.filter.hazards import (
+    FilterModule,
     member_address,
     site_hazards,
+    swarm_probe_map,
     swarm_probe_targets,
 )
 from ansible_collections.dockhand.docker.tests.unit.strategies import hostile_text
@@ -222,6 +225,49 @@ def test_targets_of_a_worker_and_a_manager():
         ("10.0.0.12", 2377), ("10.0.0.12", 7946), ("10.0.0.13", 2377), ("10.0.0.13", 7946),
         ("10.0.1.21", 7946), ("10.0.1.22", 7946)]
     assert swarm_probe_targets(hv, "elsewhere", MANAGERS, WORKERS) == []
+
+
+def test_the_map_gives_every_member_its_targets_and_no_one_else():
+    hv = hostvars()
+    assert swarm_probe_map(hv, MANAGERS, WORKERS) == dict((host, swarm_probe_targets(hv, host, MANAGERS, WORKERS))
+                                                          for host in HOSTS)
+    assert swarm_probe_map(hv) == {}
+    assert FilterModule().filters()["swarm_probe_map"] is swarm_probe_map
+
+
+def test_the_map_reads_each_members_variables_once():
+    reads = []
+
+    class Counting(dict):
+        def __getitem__(self, host):
+            reads.append(host)
+            return dict.__getitem__(self, host)
+
+        def get(self, host, default=None):
+            return self[host] if host in self else default
+
+    swarm_probe_map(Counting(hostvars()), MANAGERS, WORKERS)
+    assert sorted(reads) == sorted(HOSTS)
+
+
+@pytest.mark.parametrize("install, read, expected", [
+    (False, dict(failed=True, msg="Error connecting: no socket"),
+     ["m2: Error connecting: no socket; docker_host_install is false, so nothing would install it: install "
+      "docker.io and python3-docker, or set docker_host_install: true"]),
+    ("no", dict(failed=True), ["m2: the engine could not be read; docker_host_install is false, so nothing would "
+                               "install it: install docker.io and python3-docker, or set docker_host_install: true"]),
+    (True, dict(failed=True, msg="no engine"), []),  # docker_host installs it
+    (None, dict(failed=True, msg="no engine"), []),  # not set: docker_host's default installs it
+    (False, dict(unreachable=True, msg="ssh: no route"), []),  # Ansible reports an unreachable host
+    (False, dict(engine=dict(version="26.1.5"), checks={}), []),
+])
+def test_an_engine_nothing_would_install_is_an_error(install, read, expected):
+    own = dict(docker_host_preflight=read)
+    if install is not None:
+        own["docker_host_install"] = install
+    hv = hostvars(m2=own)
+    assert hazards(hv, install_var="docker_host_install")["errors"] == expected
+    assert hazards(hv)["errors"] == []  # not asked for
 
 
 @pytest.mark.parametrize("host_vars, expected", [
