@@ -14,7 +14,8 @@ import pytest
 
 from ansible_runner import run_playbook
 
-pytestmark = pytest.mark.engine
+# whole_engine: it compares every container, image, network and volume, so nothing may run beside it.
+pytestmark = [pytest.mark.engine, pytest.mark.whole_engine]
 
 IMAGE = "dockhand-test/busybox:latest"
 NAME = "dockhand-adv-c"

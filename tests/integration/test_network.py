@@ -163,6 +163,7 @@ BAD = [
 ]
 
 
+@pytest.mark.whole_engine  # compares every network of the engine
 def test_bad_input_is_one_line_each_and_creates_nothing():
     networks_before = docker("network", "ls", "-q").split()
     tasks = [{"name": "bad %d" % index, "dockhand.docker.network": args, "ignore_errors": True}
