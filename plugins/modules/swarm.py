@@ -68,7 +68,7 @@ options:
   force:
     description:
       - With V(join), leave another swarm this engine is in before joining, or a swarm it cannot use
-        (state C(pending) or C(error), or a manager that has no leader: one removed from Raft by
+        (state C(pending) or C(error), or a manager that has no leader, as one removed from Raft by
         O(force_new_cluster) on another manager).
       - With V(absent), leave even when the managers left would be unsafe or none (the last manager).
     type: bool
