@@ -337,21 +337,21 @@ def read_view(client, params):
     needs = needed_reads(params, info)
     swarm = nodes = no_leader = None
     if 'swarm' in needs:
-        try:
-            swarm = client.call('inspect the swarm', 'inspect_swarm')
-        except DockerError as exc:
-            if NO_LEADER not in exc.msg:
-                raise
-            no_leader = exc
+        swarm, no_leader = _read_or_no_leader(client, 'inspect the swarm', 'inspect_swarm')
     if 'nodes' in needs and no_leader is None:
-        try:
-            nodes = client.call('list the swarm nodes', 'nodes')
-        except DockerError as exc:
-            # A manager cut off from its leader lists no nodes; leaving by force needs none.
-            if NO_LEADER not in exc.msg:
-                raise
-            no_leader = exc
+        # A manager cut off from its leader lists no nodes; leaving by force needs none.
+        nodes, no_leader = _read_or_no_leader(client, 'list the swarm nodes', 'nodes')
     return SwarmView(info, swarm=swarm, nodes=nodes, no_leader=no_leader)
+
+
+def _read_or_no_leader(client, todo, method):
+    """(answer, None), or (None, the error) when the swarm has no leader to answer."""
+    try:
+        return client.call(todo, method), None
+    except DockerError as exc:
+        if NO_LEADER not in exc.msg:
+            raise
+        return None, exc
 
 
 def apply_plan(client, plan, sleep=time.sleep, clock=time.time):

@@ -620,6 +620,25 @@ def test_converge_unlocks_reads_again_then_updates_the_settings(engine):
                               'after': {'state': 'active', 'cert_expiry': '720h'}}
 
 
+class LeaderlessNodesClient(FakeClient):
+    """A manager whose swarm has no leader: GET /nodes fails as GET /swarm does."""
+
+    def call(self, todo, method, *args, **kwargs):
+        if method == 'nodes':
+            self.calls.append(method)
+            raise DockerError(NO_LEADER_ERROR, status_code=503)
+        return FakeClient.call(self, todo, method, *args, **kwargs)
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+def test_converge_a_forced_join_of_a_manager_without_a_leader_leaves_then_joins(engine):
+    # Its /info names the swarm to join; the node list says the Raft group it is in has no leader.
+    client = LeaderlessNodesClient([load(engine, 'info-manager'), load(engine, 'info')])
+    result = converge(FakeModule(join(engine, force=True), client))
+    assert client.calls == ['nodes', 'leave_swarm', 'join_swarm']
+    assert result['actions'] == ['left the swarm', 'joined the swarm at %s' % LEADER_ADDR]
+
+
 @pytest.mark.parametrize('engine', ENGINES)
 def test_converge_in_check_mode_stops_the_prediction_at_the_unlock(engine):
     client = FakeClient([load(engine, 'info-locked')])
