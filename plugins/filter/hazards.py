@@ -150,11 +150,17 @@ def _live_restore_lines(hostvars, hosts, managers, workers, result, settings_var
     return lines
 
 
-def _listens(peer_checks, port):
+def _listens(peer_read, port):
     """Whether the peer's engine serves ``port`` now: 2377 on an active manager, 7946 on an active
     member. A port nobody serves cannot be tested by a connect (a site whose swarm is still to be
-    made is checked on its next run)."""
+    made is checked on its next run). Nor can the ports of a manager whose swarm read found no
+    leader (swarm_info without its swarm): cut off from its Raft group, as after force_new_cluster
+    on another manager, it restarts its swarm listeners while it rejoins."""
+    peer_checks = dig(peer_read, 'checks')
     if not isinstance(peer_checks, Mapping) or peer_checks.get('swarm_state') != 'active':
+        return False
+    swarm_read = dig(peer_read, 'swarm_info')
+    if isinstance(swarm_read, Mapping) and swarm_read.get('is_manager') and not swarm_read.get('swarm'):
         return False
     return port != SWARM_PORT or bool(peer_checks.get('is_manager'))
 
@@ -171,7 +177,7 @@ def _port_lines(hostvars, hosts, managers, workers, result):
             peer = names.get(probe['address'])
             # A peer that was read counts when it serves the port now; one outside the reads (a
             # --limit, the role run on one host) when the prober's own engine knows it as a manager.
-            if peer in hosts and not _listens(dig(hostvars, peer, result, 'checks'), probe['port']):
+            if peer in hosts and not _listens(dig(hostvars, peer, result), probe['port']):
                 continue
             if peer and peer not in hosts and probe.get('source') != 'swarm':
                 continue

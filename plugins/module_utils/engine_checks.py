@@ -30,6 +30,10 @@ from ansible_collections.dockhand.docker.plugins.module_utils.errors import Inva
 PROBE_TIMEOUT = 3.0
 # Connects run in parallel threads, at most this many at once.
 PROBE_THREADS = 32
+# A refused connect is tried again this often, this many seconds apart (see probe_ports).
+REFUSED = 'connection refused'
+REFUSED_RETRIES = 2
+REFUSED_RETRY_DELAY = 1.5
 
 SWARM_NODE_CERT = os.path.join('swarm', 'certificates', 'swarm-node.crt')
 
@@ -143,9 +147,13 @@ def _connect(address, port, timeout):
     return True, None
 
 
-def probe_ports(targets, timeout=PROBE_TIMEOUT, connect=_connect):
+def probe_ports(targets, timeout=PROBE_TIMEOUT, connect=_connect, refused_retries=REFUSED_RETRIES,
+                retry_delay=REFUSED_RETRY_DELAY, sleep=time.sleep):
     """TCP connects to each target ({address, port, proto, ...}), in parallel threads: each
-    target with ``open`` and ``error`` (null when open), in the order given."""
+    target with ``open`` and ``error`` (null when open), in the order given. A refused connect is
+    tried again ``refused_retries`` times, ``retry_delay`` s apart: an engine that restarts its
+    swarm components (a node rejoining) closes its ports for a moment. A connect that times out
+    is not (a firewall that drops would only cost that much again)."""
     results = [None] * len(targets)
     pending = list(enumerate(targets))
     lock = threading.Lock()
@@ -157,6 +165,11 @@ def probe_ports(targets, timeout=PROBE_TIMEOUT, connect=_connect):
                     return
                 index, target = pending.pop()
             is_open, error = connect(target['address'], int(target['port']), timeout)
+            for _retry in range(refused_retries):
+                if is_open or error != REFUSED:
+                    break
+                sleep(retry_delay)
+                is_open, error = connect(target['address'], int(target['port']), timeout)
             results[index] = dict(target, open=is_open, error=error)
 
     threads = [threading.Thread(target=work) for _index in range(min(PROBE_THREADS, len(targets)))]

@@ -41,6 +41,8 @@ options:
         over a connection, it is closed once made.
       - The connects run in parallel threads, at most 32 at once; a port that does not answer
         within 3 seconds counts as blocked (a LAN answers in milliseconds, and 3 s covers one lost SYN).
+        A refused connect is tried twice more, 1.5 s apart, since an engine that restarts its swarm
+        components closes its ports for a moment.
       - When this host is a swarm member, each manager its engine knows (C(Swarm.RemoteManagers)
         of C(docker info)) is probed on its swarm port too, unless listed here already.
       - The P(dockhand.docker.docker_host#role) role and C(dockhand.docker.site) pass every

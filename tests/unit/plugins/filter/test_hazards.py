@@ -135,6 +135,21 @@ def test_a_port_nobody_serves_yet_is_not_blocked():
     assert hazards(hostvars(m1=dict(checks=checks(ports=[blocked("10.0.1.21", 2377)]))))["errors"] == []
 
 
+@pytest.mark.parametrize("swarm_read, counted", [
+    (dict(state="active", is_manager=True, swarm=dict(id="S1")), True),  # a manager with a leader
+    (dict(state="active", is_manager=True), False),  # no leader: cut off, its listeners restart
+    (None, True),  # read without swarm_info: the engine's state alone decides
+])
+def test_the_ports_of_a_manager_without_a_leader_are_not_counted(swarm_read, counted):
+    m2_read = dict(checks=dict(checks(), is_manager=True))
+    if swarm_read is not None:
+        m2_read["swarm_info"] = swarm_read
+    w1 = dict(checks=checks(ports=[blocked("10.0.0.12", 7946, "connection refused")]))
+    errors = hazards(hostvars(m2=dict(docker_host_preflight=m2_read), w1=w1))["errors"]
+    assert errors == (["w1 cannot reach m2 (10.0.0.12) on 7946/tcp, the members' gossip port: connection refused"]
+                      if counted else [])
+
+
 def test_a_peer_outside_the_reads_counts_when_the_swarm_knows_it():
     probes = [blocked("10.0.0.11", 2377), dict(blocked("10.0.0.12", 2377), source="swarm")]
     result = hazards(hostvars(w1=dict(checks=checks(ports=probes))), hosts=["w1"])

@@ -181,7 +181,8 @@ def test_probes_on_loopback(listening):
     closed = closed_port()
     results = probe_ports([dict(address="127.0.0.1", port=listening, proto="tcp"),
                            dict(address="127.0.0.1", port=closed, proto="tcp"),
-                           dict(address="no-such-host.invalid", port=2377, proto="tcp")], timeout=2)
+                           dict(address="no-such-host.invalid", port=2377, proto="tcp")], timeout=2,
+                          refused_retries=0)
     assert results[0] == dict(address="127.0.0.1", port=listening, proto="tcp", open=True, error=None)
     assert results[1]["open"] is False and results[1]["error"] == "connection refused"
     assert results[2]["open"] is False and results[2]["error"].startswith("cannot resolve no-such-host.invalid")
@@ -202,6 +203,24 @@ def test_probes_run_in_parallel():
     assert time.monotonic() - started < 1.5
     assert [result["port"] for result in results] == list(range(20)) and sorted(calls) == list(range(20))
     assert results[0]["error"] == "no answer within 3 s"
+
+
+@pytest.mark.parametrize("answers, calls, expected", [
+    ([(False, "connection refused"), (True, None)], 2, (True, None)),  # a port closed for a moment
+    ([(False, "connection refused")] * 3, 3, (False, "connection refused")),  # closed: 2 retries, then said
+    ([(False, "no answer within 3 s")], 1, (False, "no answer within 3 s")),  # dropped: not tried again
+    ([(True, None)], 1, (True, None)),
+])
+def test_a_refused_connect_is_tried_again(answers, calls, expected):
+    given, slept = list(answers), []
+
+    def connect(_address, _port, _timeout):
+        return given.pop(0) if len(given) > 1 else given[0]
+
+    (result,) = probe_ports([dict(address="10.0.0.1", port=7946, proto="tcp")], connect=connect,
+                           sleep=slept.append)
+    assert (result["open"], result["error"]) == expected
+    assert slept == [engine_checks.REFUSED_RETRY_DELAY] * (calls - 1)
 
 
 def test_a_dropped_connect_times_out(monkeypatch):
