@@ -129,7 +129,10 @@ def refusals(plans, facts, force=False):
             return ['node %s (%s) is ready, not down; only nodes that are not ready are removed (make it leave '
                     'with dockhand.docker.swarm state=absent, or set force=true)' % (node_plan.name, node_plan.node_id)]
     changing = [node_plan for node_plan in plans if node_plan.changed]
-    if not any(node_plan.promotes() or node_plan.demotes() for node_plan in changing):
+    # Demoting or removing a manager entry that is in no Raft membership (no manager status: one that
+    # force_new_cluster left behind) changes no quorum, even while other managers are still joining.
+    if not any(node_plan.promotes() or node_plan.demotes() and node_plan.facts['reachability'] is not None
+               for node_plan in changing):
         return []
     roles = dict((node_plan.node_id, node_plan.role) for node_plan in changing)
     removed = set(node_plan.node_id for node_plan in changing if node_plan.remove)

@@ -83,6 +83,20 @@ def test_removing_a_ready_node_is_refused_a_down_one_is_not(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_removing_a_manager_entry_in_no_raft_membership_changes_no_quorum(engine):
+    # After force_new_cluster the old managers' entries keep the manager role but no manager status;
+    # node4, say, is still being promoted again (no status yet either): removing node2's entry is safe.
+    nodes = load(engine, "nodes-manager-down")
+    for node in nodes:
+        if node["Description"]["Hostname"] in (N2, N4):
+            node.pop("ManagerStatus", None)
+    planned = [plan_node(NodeWanted(item, label), nodes) for label, item in items({"name": N2, "state": "absent"})]
+    assert refusals(planned, [node_facts(node) for node in nodes]) == []
+    # With its Raft membership (unreachable), the same removal is judged, and refused.
+    assert "would be left" in problems(engine, "nodes-manager-down", {"name": N2, "state": "absent"})[0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_promotions_first_demotions_last_the_running_node_last_of_all(engine):
     planned, _facts = plans(engine, "nodes-manager-down", {"name": N1, "role": "worker"},
                             {"name": N2, "state": "absent"}, {"name": N3, "role": "manager"},
