@@ -217,8 +217,8 @@ def test_a_refused_connect_is_tried_again(answers, calls, expected):
     def connect(_address, _port, _timeout):
         return given.pop(0) if len(given) > 1 else given[0]
 
-    (result,) = probe_ports([dict(address="10.0.0.1", port=7946, proto="tcp")], connect=connect,
-                           sleep=slept.append)
+    target = dict(address="10.0.0.1", port=7946, proto="tcp")
+    (result,) = probe_ports([target], connect=connect, sleep=slept.append)
     assert (result["open"], result["error"]) == expected
     assert slept == [engine_checks.REFUSED_RETRY_DELAY] * (calls - 1)
 
