@@ -142,8 +142,7 @@ def plan_membership(params, view, done=()):
         _add_force_new_cluster(plan, params)
         return plan
     if facts['state'] in UNUSABLE_STATES and not (params['state'] == 'join' and params['force']):
-        raise InvalidValue('the engine reports swarm state %r (%s); fix or leave it first'
-                           % (facts['state'], facts['error'] or 'no detail'))
+        raise InvalidValue(cut_off(view) + '; fix or leave it first')
     state = params['state']
     if state != 'absent' and facts['state'] == 'locked':
         _plan_unlock(plan, params)
@@ -253,7 +252,7 @@ def cut_off(view):
     with no leader (as one that force_new_cluster on another manager removed from Raft)."""
     facts = view.facts
     if facts['state'] in UNUSABLE_STATES:
-        return 'this engine reports swarm state %r (%s)' % (facts['state'], facts['error'] or 'no detail')
+        return 'the engine reports swarm state %r (%s)' % (facts['state'], facts['error'] or 'no detail')
     if view.no_leader is not None:
         return 'this engine is a manager of a swarm that has no leader'
     return None
