@@ -91,12 +91,16 @@ def swarm_report(nodes, log_lines=15):
         state = subprocess.run(["docker", "exec", name, "docker", "info", "--format",
                                 "{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} {{.Swarm.Error}}"],
                                capture_output=True, text=True, check=False, timeout=60)
+        # grpc's connection chatter would push what matters out of the lines CI keeps.
         log = subprocess.run(["docker", "exec", name, "sh", "-c",
-                              "journalctl -u docker --no-pager -n %d 2>/dev/null || tail -n %d /var/log/docker.log"
-                              % (log_lines, log_lines)], capture_output=True, text=True, check=False, timeout=60)
+                              "(journalctl -u docker --no-pager -n 400 2>/dev/null || tail -n 400 /var/log/docker.log)"
+                              " | grep -v module=grpc | tail -n %d" % log_lines],
+                             capture_output=True, text=True, check=False, timeout=60)
         return "== %s: %s\n%s" % (name, (state.stdout + state.stderr).strip(), log.stdout.strip())
+    # The node list first: CI output is cut, and it is what a swarm failure is read from.
+    nodes_seen = subprocess.run(["docker", "exec", nodes[0], "docker", "node", "ls", "--format",
+                                 "{{.ID}} {{.Hostname}} {{.Status}} {{.ManagerStatus}}"],
+                                capture_output=True, text=True, check=False, timeout=60)
     with ThreadPoolExecutor(len(nodes)) as pool:
         reports = list(pool.map(report, nodes))
-    nodes_seen = subprocess.run(["docker", "exec", nodes[0], "docker", "node", "ls"], capture_output=True, text=True,
-                                check=False, timeout=60)
-    return "\n".join(reports + ["== docker node ls on %s:\n%s" % (nodes[0], nodes_seen.stdout + nodes_seen.stderr)])
+    return "\n".join(["== docker node ls on %s:\n%s" % (nodes[0], nodes_seen.stdout + nodes_seen.stderr)] + reports)
