@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import base64
 import calendar
+import errno
 import os
 import re
 import socket
@@ -30,8 +31,9 @@ from ansible_collections.dockhand.docker.plugins.module_utils.errors import Inva
 PROBE_TIMEOUT = 3.0
 # Connects run in parallel threads, at most this many at once.
 PROBE_THREADS = 32
-# A refused connect is tried again this often, this many seconds apart (see probe_ports).
-REFUSED = 'connection refused'
+# A refused connect is tried again this often, this many seconds apart (see probe_ports). The error
+# text is the one _connect reports for ECONNREFUSED, not a copy of it.
+REFUSED = os.strerror(errno.ECONNREFUSED).lower()
 REFUSED_RETRIES = 2
 REFUSED_RETRY_DELAY = 1.5
 

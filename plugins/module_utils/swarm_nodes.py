@@ -131,7 +131,7 @@ def refusals(plans, facts, force=False):
     changing = [node_plan for node_plan in plans if node_plan.changed]
     # Demoting or removing a manager entry that is in no Raft membership (no manager status: one that
     # force_new_cluster left behind) changes no quorum, even while other managers are still joining.
-    if not any(node_plan.promotes() or node_plan.demotes() and node_plan.facts['reachability'] is not None
+    if not any(node_plan.promotes() or (node_plan.demotes() and node_plan.facts['reachability'] is not None)
                for node_plan in changing):
         return []
     roles = dict((node_plan.node_id, node_plan.role) for node_plan in changing)
