@@ -22,6 +22,17 @@ from ansible_collections.dockhand.docker.plugins.module_utils.units import Inval
 
 # What a manager answers while its swarm has no leader (the majority of managers is lost).
 NO_LEADER = 'does not have a leader'
+# What a manager answers when its Raft still waits for a leader that never answers: the engine ends
+# the read at its own deadline (20 s). A manager that force_new_cluster on another one removed from
+# Raft, back from a restart, answers so.
+NO_ANSWER_IN_TIME = 'code = DeadlineExceeded'
+
+
+def leader_missing(error, timeout_counts=True):
+    """Whether ``error`` (a DockerError from a manager's read of its swarm) says no leader answered:
+    the engine's "no leader", or (``timeout_counts``) its deadline passing with no answer. Decisions
+    that only a lost majority justifies (force_new_cluster) pass ``timeout_counts=False``."""
+    return NO_LEADER in error.msg or (timeout_counts and NO_ANSWER_IN_TIME in error.msg)
 
 
 def majority(managers):
@@ -341,7 +352,7 @@ def read_swarm(client, info, join_tokens=False, unlock_key=False):
         swarm = client.call('inspect the swarm', 'inspect_swarm')
         nodes = [node_facts(node) for node in client.call('list the swarm nodes', 'nodes')]
     except DockerError as exc:
-        if NO_LEADER not in exc.msg:
+        if not leader_missing(exc):
             raise
         result.update(error=exc.msg, quorum=dict(quorum([]), managers=local['managers']))
         return result

@@ -26,8 +26,8 @@ from ansible_collections.dockhand.docker.plugins.module_utils.diff import Change
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts as local_swarm_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import (
-    NO_LEADER,
     init_only_conflicts,
+    leader_missing,
     manager_set_problems,
     node_facts,
     plan_settings,
@@ -178,15 +178,22 @@ def _plan_present(plan, params, view, wanted, done):
     if not facts['is_manager']:
         raise InvalidValue('this engine is a worker of a swarm; cluster settings can only be changed on a manager '
                            '(run the task on a host of the swarm_managers group)')
+    lost_majority = view.no_leader is not None and leader_missing(view.no_leader, timeout_counts=False)
     if params['force_new_cluster'] and 'force_new_cluster' not in done:
         if view.no_leader is None:
             plan.warnings.append('force_new_cluster: the swarm has a leader, so nothing was forced')
-        else:
+        elif lost_majority:
             _add_force_new_cluster(plan, params)
             return
-    if view.no_leader is not None:
+    if lost_majority:
         raise DockerError(view.no_leader.msg + '; the swarm has lost the majority of its managers: bring them '
                           'back, or recover with force_new_cluster=true on one surviving manager',
+                          **view.no_leader.details)
+    if view.no_leader is not None:
+        # A timeout is no proof that the majority is lost: nothing is forced on it.
+        raise DockerError(view.no_leader.msg + '; no leader answered this manager in time, which does not prove '
+                          'the majority of managers lost, so nothing was changed: run again, and if the engine '
+                          'then says the swarm has no leader, recover with force_new_cluster=true',
                           **view.no_leader.details)
     _plan_settings(plan, params, view.swarm, wanted)
 
@@ -254,7 +261,7 @@ def cut_off(view):
     if facts['state'] in UNUSABLE_STATES:
         return 'the engine reports swarm state %r (%s)' % (facts['state'], facts['error'] or 'no detail')
     if view.no_leader is not None:
-        return 'this engine is a manager of a swarm that has no leader'
+        return 'this engine is a manager of a swarm that has no leader (none answered it)'
     return None
 
 
@@ -348,7 +355,7 @@ def _read_or_no_leader(client, todo, method):
     try:
         return client.call(todo, method), None
     except DockerError as exc:
-        if NO_LEADER not in exc.msg:
+        if not leader_missing(exc):
             raise
         return None, exc
 
@@ -370,7 +377,7 @@ def _has_leader(client):
     try:
         client.call('inspect the swarm', 'inspect_swarm')
     except DockerError as exc:
-        if NO_LEADER in exc.msg:
+        if leader_missing(exc):
             return False
         raise
     return True

@@ -128,7 +128,7 @@ differences:
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
-from ansible_collections.dockhand.docker.plugins.module_utils.swarm import NO_LEADER, node_facts
+from ansible_collections.dockhand.docker.plugins.module_utils.swarm import leader_missing, node_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import swarm_facts as cluster_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm_backup import (
     check_manifest,
@@ -150,7 +150,8 @@ def gather(module):
         try:
             swarm = client.call('inspect the swarm', 'inspect_swarm')
         except DockerError as exc:
-            if NO_LEADER not in exc.msg:
+            # A read that timed out proves no lost majority: no restore over what may be a live swarm.
+            if not leader_missing(exc, timeout_counts=False):
                 raise
     shown = ('state', 'node_id', 'node_address', 'is_manager', 'cluster_id')
     result = dict(local=dict((key, local[key]) for key in shown),

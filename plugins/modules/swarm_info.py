@@ -176,8 +176,12 @@ unlock_key:
   returned: with O(unlock_key=true) on a manager
   type: str
 error:
-  description: Why the swarm could not be read on this manager (no leader, so the majority of managers is lost).
-  returned: on a manager whose swarm has no leader
+  description:
+    - Why the swarm could not be read on this manager, as no leader answered it. Either the engine says the swarm
+      has no leader (the majority of managers is lost), or the engine's deadline for the read passed while it
+      waited for one (as on a manager that O(dockhand.docker.swarm#module:force_new_cluster) on another manager
+      removed from Raft).
+  returned: on a manager whose swarm has no leader that answers
   type: str
 '''
 

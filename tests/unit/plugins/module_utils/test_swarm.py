@@ -6,16 +6,19 @@ import re
 import pytest
 
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
+from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import (
     SETTINGS,
     fault_tolerance,
     init_only_conflicts,
+    leader_missing,
     majority,
     manager_set_problems,
     node_facts,
     node_spec_changes,
     plan_settings,
     quorum,
+    read_swarm,
     resolve_node,
     settings_argspec,
     spec_from_facts,
@@ -24,6 +27,7 @@ from ansible_collections.dockhand.docker.plugins.module_utils.swarm import (
     wanted_settings,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.units import InvalidValue
+from ansible_collections.dockhand.docker.tests.unit.engine_fixtures import ENGINES, load
 
 
 @pytest.mark.parametrize("managers, needed, tolerated", [
@@ -639,3 +643,54 @@ def test_spec_from_facts():
     changes = ChangeSet()
     node_spec_changes(spec_from_facts(facts_of_node), {"role": "manager", "labels": {"zone": "a"}}, changes)
     assert not changes
+
+
+# ---- reading a manager whose swarm has no leader that answers ----
+
+NO_LEADER_MSG = 'failed to inspect the swarm: rpc error: code = Unknown desc = The swarm does not have a leader.'
+NO_ANSWER_MSG = 'failed to inspect the swarm: rpc error: code = DeadlineExceeded desc = context deadline exceeded'
+
+
+class AnsweringClient(object):
+    """GET /swarm and GET /nodes answer with ``error`` (a DockerError message) or the fixtures."""
+
+    def __init__(self, engine, error=None):
+        self.engine = engine
+        self.error = error
+
+    def call(self, todo, method, *args, **kwargs):
+        if self.error:
+            raise DockerError(self.error)
+        return load(self.engine, {'inspect_swarm': 'swarm', 'nodes': 'nodes'}[method])
+
+
+@pytest.mark.parametrize('message, counted, counted_without_timeouts', [
+    (NO_LEADER_MSG, True, True),
+    (NO_ANSWER_MSG, True, False),
+    ('failed to inspect the swarm: This node is not a swarm manager.', False, False),
+    ('failed to inspect the swarm: connection refused', False, False),
+])
+def test_leader_missing_counts_a_timeout_only_when_asked(message, counted, counted_without_timeouts):
+    assert leader_missing(DockerError(message)) is counted
+    assert leader_missing(DockerError(message), timeout_counts=False) is counted_without_timeouts
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+@pytest.mark.parametrize('message', [NO_LEADER_MSG, NO_ANSWER_MSG])
+def test_read_swarm_of_a_manager_no_leader_answers_reports_it_instead_of_failing(engine, message):
+    result = read_swarm(AnsweringClient(engine, message), load(engine, 'info-manager'))
+    assert result['is_manager'] is True and result['error'] == message
+    assert 'swarm' not in result and 'nodes' not in result and result['quorum']['leader'] is None
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+def test_read_swarm_of_a_manager_fails_on_other_errors(engine):
+    with pytest.raises(DockerError, match='connection refused'):
+        read_swarm(AnsweringClient(engine, 'failed to inspect the swarm: connection refused'),
+                   load(engine, 'info-manager'))
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+def test_read_swarm_of_a_healthy_manager(engine):
+    result = read_swarm(AnsweringClient(engine), load(engine, 'info-manager'))
+    assert 'error' not in result and result['swarm']['id'] and result['nodes']

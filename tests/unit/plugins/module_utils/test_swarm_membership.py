@@ -28,6 +28,9 @@ DEFAULTS = dict((option, spec.get('default')) for option, spec in argument_spec(
 LEADER_ADDR = '172.30.77.11:2377'
 NO_LEADER_ERROR = ('Docker engine at unix:///var/run/docker.sock failed to inspect the swarm: rpc error: '
                    'The swarm does not have a leader. (HTTP 503)')
+# What a manager whose Raft waits for a leader that never answers says after the engine's deadline.
+NO_ANSWER_ERROR = ('Docker engine at unix:///var/run/docker.sock failed to inspect the swarm: rpc error: '
+                   'code = DeadlineExceeded desc = context deadline exceeded (HTTP 500)')
 
 
 def params(**given):
@@ -63,6 +66,10 @@ def worker(engine):
 
 def no_leader(engine):
     return SwarmView(load(engine, 'info-manager'), no_leader=DockerError(NO_LEADER_ERROR, status_code=503))
+
+
+def no_answer(engine):
+    return SwarmView(load(engine, 'info-manager'), no_leader=DockerError(NO_ANSWER_ERROR, status_code=500))
 
 
 def join(engine, **given):
@@ -476,6 +483,23 @@ def test_no_leader_without_force_new_cluster_says_how_to_recover(engine):
     assert caught.value.details == {'status_code': 503}
 
 
+@pytest.mark.parametrize('engine', ENGINES)
+@pytest.mark.parametrize('force_new_cluster', [False, True])
+def test_a_read_that_timed_out_forces_nothing_and_says_so(engine, force_new_cluster):
+    # No leader answered in time: that does not prove the majority lost, so no new cluster is forced.
+    with pytest.raises(DockerError) as caught:
+        plan_membership(params(force_new_cluster=force_new_cluster), no_answer(engine))
+    assert caught.value.msg.startswith(NO_ANSWER_ERROR)
+    assert 'does not prove the majority of managers lost, so nothing was changed' in caught.value.msg
+    assert caught.value.details == {'status_code': 500}
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+def test_a_forced_join_of_a_manager_no_leader_answered_in_time_leaves_then_joins(engine):
+    plan = plan_membership(join(engine, force=True), no_answer(engine))
+    assert plan.kinds == ['leave', 'join']
+
+
 # ---- a locked manager ----
 
 @pytest.mark.parametrize('engine', ENGINES)
@@ -532,11 +556,12 @@ def test_a_manager_pending_without_its_majority_is_forced_only_when_asked(engine
 class FakeClient(object):
     """Answers GET /info from a list of recorded answers (the last one repeats) and records every call."""
 
-    def __init__(self, infos, swarm=None, nodes=None, no_leader_answers=0):
+    def __init__(self, infos, swarm=None, nodes=None, no_leader_answers=0, no_leader_error=NO_LEADER_ERROR):
         self.infos = list(infos)
         self.swarm = swarm
         self.nodes_answer = nodes
         self.no_leader_answers = no_leader_answers
+        self.no_leader_error = no_leader_error
         self.calls = []
 
     def info(self):
@@ -547,7 +572,7 @@ class FakeClient(object):
         if method == 'inspect_swarm':
             if self.no_leader_answers:
                 self.no_leader_answers -= 1
-                raise DockerError(NO_LEADER_ERROR, status_code=503)
+                raise DockerError(self.no_leader_error, status_code=503)
             return self.swarm
         if method == 'nodes':
             return self.nodes_answer
@@ -600,8 +625,10 @@ def test_a_demotion_that_never_completes_fails_before_leaving():
     assert client.calls == ['update_node']
 
 
-def test_a_forced_new_cluster_is_waited_for_until_it_has_a_leader():
-    client = FakeClient([load('engine-20.10', 'info-manager')], swarm=swarm('engine-20.10'), no_leader_answers=2)
+@pytest.mark.parametrize('answer', [NO_LEADER_ERROR, NO_ANSWER_ERROR])
+def test_a_forced_new_cluster_is_waited_for_until_it_has_a_leader(answer):
+    client = FakeClient([load('engine-20.10', 'info-manager')], swarm=swarm('engine-20.10'), no_leader_answers=2,
+                        no_leader_error=answer)
     plan = plan_membership(params(force_new_cluster=True), no_leader('engine-20.10'))
     clock = FakeClock()
     apply_plan(client, plan, sleep=clock.sleep, clock=clock.time)
