@@ -85,22 +85,29 @@ def reset_swarm(nodes):
 
 
 def swarm_report(nodes, log_lines=15):
-    """What each node's engine says of the swarm, and the end of its engine's log: printed when a
-    lab test fails, so a failure seen once in CI can be read afterwards."""
-    def report(name):
-        state = subprocess.run(["docker", "exec", name, "docker", "info", "--format",
-                                "{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} {{.Swarm.Error}}"],
-                               capture_output=True, text=True, check=False, timeout=60)
+    """What each node's engine says of the swarm, and the end of the engine's log of each node not
+    active in it (of every node when all are): printed when a lab test fails, so a failure seen once
+    in CI can be read afterwards. CI keeps the end of long output, so the short parts come first."""
+    def state(name):
+        answer = subprocess.run(["docker", "exec", name, "docker", "info", "--format",
+                                 "{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} control={{.Swarm.ControlAvailable}}"
+                                 " {{.Swarm.Error}}"],
+                                capture_output=True, text=True, check=False, timeout=60)
+        return (answer.stdout + answer.stderr).strip()
+
+    def log(name):
         # grpc's connection chatter would push what matters out of the lines CI keeps.
-        log = subprocess.run(["docker", "exec", name, "sh", "-c",
-                              "(journalctl -u docker --no-pager -n 400 2>/dev/null || tail -n 400 /var/log/docker.log)"
-                              " | grep -v module=grpc | tail -n %d" % log_lines],
-                             capture_output=True, text=True, check=False, timeout=60)
-        return "== %s: %s\n%s" % (name, (state.stdout + state.stderr).strip(), log.stdout.strip())
-    # The node list first: CI output is cut, and it is what a swarm failure is read from.
+        tail = subprocess.run(["docker", "exec", name, "sh", "-c",
+                               "(journalctl -u docker --no-pager -n 400 2>/dev/null || tail -n 400 /var/log/docker.log)"
+                               " | grep -v module=grpc | tail -n %d" % log_lines],
+                              capture_output=True, text=True, check=False, timeout=60)
+        return "== log of %s:\n%s" % (name, tail.stdout.strip())
     nodes_seen = subprocess.run(["docker", "exec", nodes[0], "docker", "node", "ls", "--format",
                                  "{{.ID}} {{.Hostname}} {{.Status}} {{.ManagerStatus}}"],
                                 capture_output=True, text=True, check=False, timeout=60)
     with ThreadPoolExecutor(len(nodes)) as pool:
-        reports = list(pool.map(report, nodes))
-    return "\n".join(["== docker node ls on %s:\n%s" % (nodes[0], nodes_seen.stdout + nodes_seen.stderr)] + reports)
+        states = dict(zip(nodes, pool.map(state, nodes)))
+        troubled = [name for name in nodes if not states[name].startswith("active ")] or list(nodes)
+        logs = list(pool.map(log, troubled))
+    return "\n".join(["== docker node ls on %s:\n%s" % (nodes[0], nodes_seen.stdout + nodes_seen.stderr),
+                      "== each engine's swarm state:"] + ["%s: %s" % (name, states[name]) for name in nodes] + logs)

@@ -262,13 +262,14 @@ def test_a_fourth_stopped_manager_leaves_no_leader_the_role_refuses_and_force_ne
         list(pool.map(start_node, down + [fourth]))
     lab_tool_module.registry_bridge()  # the restarted nodes' relays to the registry
     restarted = round(time.monotonic() - started, 1)
-    print("after force_new_cluster and the restarts: %s" % json.dumps(
-        dict((name, swarm_state(name)) for name in managers_at(7))))
-    print("node ls on node1: %s" % json.dumps(raft_managers(NODES[0])))
+    came_back = "after force_new_cluster and the restarts: %s; node ls on node1: %s" % (
+        json.dumps(dict((name, swarm_state(name)) for name in managers_at(7))),
+        json.dumps(raft_managers(NODES[0])))
+    print(came_back)
 
     run, figures = step("converge after force_new_cluster", scale_lab.path)
     figures.update(forced_s=forced, restarted_s=restarted)
-    check(run.returncode == 0, run.failed_messages())
+    check(run.returncode == 0, "%s\n%s" % (run.failed_messages(), came_back))
     at_rest(scale_lab, managers_at(7))
     # The old managers were removed from Raft by the forced cluster. Some come back as workers and
     # are promoted by the swarm itself (their node entries still want them managers); others stay
