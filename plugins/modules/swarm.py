@@ -68,7 +68,7 @@ options:
   force:
     description:
       - With V(join), leave another swarm this engine is in before joining, or a swarm it cannot use
-        (state C(pending) or C(error), or a manager that has no leader, as one removed from Raft by
+        (state C(pending) or C(error), or a manager that no leader answers, as one removed from Raft by
         O(force_new_cluster) on another manager).
       - With V(absent), leave even when the managers left would be unsafe or none (the last manager).
     type: bool
@@ -78,9 +78,10 @@ options:
       - Disaster recovery. When this engine is a manager of a swarm that has lost the majority of its
         managers for good, make it the only manager of the swarm, keeping services, secrets and
         the other nodes (which rejoin on their own). Re-add managers afterwards.
-      - Done only while the swarm has no leader, so a second run changes nothing. A manager whose engine
-        started without the majority of its managers (a swarm state restored from a backup) stays
-        V(pending) and is forced too.
+      - Done only while the engine says the swarm has no leader, so a second run changes nothing. A read
+        of the swarm that ends at the engine's deadline proves no lost majority and forces nothing (the
+        task fails and says so). A manager whose engine started without the majority of its managers
+        (a swarm state restored from a backup) stays V(pending) and is forced too.
     type: bool
     default: false
   unlock_key:
