@@ -47,6 +47,14 @@ LEADER_TIMEOUT = 60
 # Rounds of plan and apply: an unlock, then a forced new cluster, then the settings.
 MAX_ROUNDS = 3
 
+# What a manager's failed read of its swarm is followed by: the way out of a lost majority, or why a
+# timeout is not taken for one.
+LOST_MAJORITY_HINT = ('; the swarm has lost the majority of its managers: bring them back, or recover with '
+                      'force_new_cluster=true on one surviving manager')
+NO_ANSWER_HINT = ('; no leader answered this manager in time, which does not prove the majority of managers lost, '
+                  'so nothing was changed: run again, and if the engine then says the swarm has no leader, '
+                  'recover with force_new_cluster=true')
+
 # Engine states the planner refuses to work from.
 UNUSABLE_STATES = ('pending', 'error')
 
@@ -185,15 +193,9 @@ def _plan_present(plan, params, view, wanted, done):
         elif lost_majority:
             _add_force_new_cluster(plan, params)
             return
-    if lost_majority:
-        raise DockerError(view.no_leader.msg + '; the swarm has lost the majority of its managers: bring them '
-                          'back, or recover with force_new_cluster=true on one surviving manager',
-                          **view.no_leader.details)
     if view.no_leader is not None:
         # A timeout is no proof that the majority is lost: nothing is forced on it.
-        raise DockerError(view.no_leader.msg + '; no leader answered this manager in time, which does not prove '
-                          'the majority of managers lost, so nothing was changed: run again, and if the engine '
-                          'then says the swarm has no leader, recover with force_new_cluster=true',
+        raise DockerError(view.no_leader.msg + (LOST_MAJORITY_HINT if lost_majority else NO_ANSWER_HINT),
                           **view.no_leader.details)
     _plan_settings(plan, params, view.swarm, wanted)
 
