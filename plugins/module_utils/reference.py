@@ -86,6 +86,10 @@ class ImageReference:
         rest = self._repository[len(prefix):]
         if self._repository.startswith(prefix) and '/' not in rest:
             return rest
+        first = self._repository.split('/')[0]
+        if '/' in self._repository and ('.' in first or first == 'localhost'):
+            # 'docker.io/0.0/app' shortened to '0.0/app' would read as registry 0.0.
+            return self.name
         return self._repository
 
     @property

@@ -219,6 +219,9 @@ def test_uppercase_without_valid_lowercase_form_gives_no_suggestion():
     ('library/a/b', 'library/a/b'),
     ('localhost:5000/app', 'localhost:5000/app'),
     ('ghcr.io/library/app', 'ghcr.io/library/app'),
+    # A Docker Hub namespace that reads as a registry keeps docker.io (found by hypothesis).
+    ('index.docker.io/0.0/0', 'docker.io/0.0/0'),
+    ('docker.io/localhost/app', 'docker.io/localhost/app'),
 ])
 def test_familiar_name(text, familiar_name):
     assert parse_reference(text).familiar_name == familiar_name
