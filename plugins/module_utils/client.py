@@ -14,41 +14,46 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import errno
+import http.client
+import importlib.util
+import json
 import os
+import re
 import socket
 import ssl
 import sys
+from urllib.parse import quote, urlencode
 
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
 
-try:
-    import docker
-    from docker.errors import APIError, DockerException, NotFound, TLSParameterError
-    from requests.exceptions import RequestException
-    HAS_DOCKER_SDK = True
-    DOCKER_SDK_VERSION = getattr(docker, '__version__', 'unknown')
-except ImportError:
-    HAS_DOCKER_SDK = False
-    DOCKER_SDK_VERSION = None
+# The Docker SDK is imported on first use, not with this file: importing it (requests, urllib3)
+# is about a third of a preflight read's time on a small host, and engine_info reads a local
+# engine without it (LocalReads below).
+_LOADED_SDK = {}
 
-    # Placeholders so that ``except`` clauses below stay valid without the SDK.
-    class DockerException(Exception):
-        pass
 
-    class APIError(DockerException):
-        pass
+def sdk_installed():
+    """Whether the Docker SDK for Python can be found (without importing it)."""
+    return importlib.util.find_spec('docker') is not None
 
-    class NotFound(APIError):
-        pass
 
-    class TLSParameterError(DockerException):
-        pass
-
-    class RequestException(Exception):
-        pass
+def _sdk():
+    """The SDK's modules, imported once; a missing or broken SDK is the one-line SDK message."""
+    if not _LOADED_SDK:
+        try:
+            import docker
+            import docker.constants
+            import docker.errors
+            import docker.tls
+            from requests.exceptions import RequestException
+        except ImportError:
+            raise DockerError(sdk_missing_message())
+        _LOADED_SDK.update(docker=docker, errors=docker.errors, request_error=RequestException)
+    return _LOADED_SDK
 
 
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
@@ -180,26 +185,211 @@ def _pin_verify(api):
     api.merge_environment_settings = merged
 
 
+def _answered_status(exc):
+    """The HTTP status of an error the engine answered with (0 for an SDK APIError without one), else None."""
+    if isinstance(exc, EngineAnswer):
+        return exc.status_code
+    errors = _LOADED_SDK.get('errors')
+    if errors is not None and isinstance(exc, errors.APIError):
+        return 404 if isinstance(exc, errors.NotFound) else (exc.status_code or 0)
+    return None
+
+
+def _connection_failure(exc):
+    """Whether ``exc`` means the engine could not be reached or did not answer as HTTP."""
+    if isinstance(exc, (OSError, http.client.HTTPException)):
+        return True
+    errors = _LOADED_SDK.get('errors')
+    return errors is not None and isinstance(exc, (errors.DockerException, _LOADED_SDK['request_error']))
+
+
+class EngineAnswer(Exception):
+    """An error the engine answered with, read by :class:`LocalReads` (the SDK raises its APIError)."""
+
+    def __init__(self, status_code, explanation):
+        super(EngineAnswer, self).__init__('%s (HTTP %s)' % (explanation, status_code))
+        self.status_code = status_code
+        self.explanation = explanation
+
+
+def _filters_json(filters):
+    """Filters as the SDK sends them: each value a list of strings, booleans as 'true' or 'false'."""
+    encoded = {}
+    for name, want in filters.items():
+        if isinstance(want, bool):
+            want = 'true' if want else 'false'
+        encoded[name] = [item if isinstance(item, str) else str(item)
+                         for item in (want if isinstance(want, list) else [want])]
+    return json.dumps(encoded)
+
+
+def _query(params):
+    """The query string of a read, as the SDK sends it (parameters that are None left out)."""
+    pairs = [(key, _filters_json(value) if key == 'filters' else value) for key, value in params if value is not None]
+    return '?' + urlencode(pairs) if pairs else ''
+
+
+def _sdk_file_value(path, pattern):
+    try:
+        with open(path) as source:
+            found = re.search(pattern, source.read(), re.M)
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
+def sdk_defaults():
+    """(SDK version, the API version the SDK speaks at most), read from its files without importing
+    it; None when the SDK is missing or its files are not as expected (then the SDK is imported)."""
+    spec = importlib.util.find_spec('docker')
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = list(spec.submodule_search_locations)[0]
+    api = _sdk_file_value(os.path.join(root, 'constants.py'), r"^DEFAULT_DOCKER_API_VERSION = ['\"]([0-9.]+)['\"]")
+    version = (_sdk_file_value(os.path.join(root, '_version.py'), r"^__version__ = version = ['\"]([^'\"]+)['\"]")
+               or _sdk_file_value(os.path.join(root, 'version.py'), r"^version = ['\"]([^'\"]+)['\"]"))
+    return (version, api) if api and version else None
+
+
+class LocalReads(object):
+    """The engine's read calls, over its local socket, with the standard library.
+
+    Why: engine_info reads every host on every site.yml run, and importing the SDK costs more
+    than the reads. Each method is the SDK method of the same name (same path, query and answer);
+    a call this table lacks goes to the SDK.
+    """
+
+    # SDK method -> (path, its query parameters in the SDK's order and the engine's names)
+    ROUTES = {
+        'info': ('/info', ()),
+        'inspect_swarm': ('/swarm', ()),
+        'nodes': ('/nodes', (('filters', 'filters'),)),
+        'inspect_node': ('/nodes/{0}', ()),
+        'inspect_image': ('/images/{0}/json', ()),
+        'inspect_container': ('/containers/{0}/json', ()),
+        'inspect_network': ('/networks/{0}', (('verbose', 'verbose'), ('scope', 'scope'))),
+        'inspect_service': ('/services/{0}', (('insert_defaults', 'insertDefaults'),)),
+        'inspect_task': ('/tasks/{0}', ()),
+        'services': ('/services', (('filters', 'filters'), ('status', 'status'))),
+        'tasks': ('/tasks', (('filters', 'filters'),)),
+        'secrets': ('/secrets', (('filters', 'filters'),)),
+        'configs': ('/configs', (('filters', 'filters'),)),
+        'inspect_distribution': ('/distribution/{0}/json', ()),
+    }
+
+    def __init__(self, socket_path, timeout):
+        self.socket_path = socket_path
+        self.timeout = timeout
+        self.api_version = None
+
+    def get(self, path, headers=None, versioned=True):
+        """GET ``path``; the answer's JSON, or EngineAnswer for an error status."""
+        connection = _UnixConnection(self.socket_path, self.timeout)
+        try:
+            prefix = '/v%s' % self.api_version if versioned else ''
+            connection.request('GET', prefix + path, headers=dict(headers or {}, Host='docker'))
+            response = connection.getresponse()
+            body = response.read()
+        finally:
+            connection.close()
+        if response.status >= 400:
+            try:
+                explanation = json.loads(body.decode('utf-8', 'replace'))['message']
+            except (ValueError, KeyError, TypeError):
+                explanation = body.decode('utf-8', 'replace').strip()
+            raise EngineAnswer(response.status, explanation)
+        return json.loads(body.decode('utf-8')) if body else None
+
+    def reads(self, method, args, kwargs):
+        """Whether this call is one of the reads, with arguments as the callers give them."""
+        route = self.ROUTES.get(method)
+        if route is None or len(args) != route[0].count('{') or not all(isinstance(arg, str) for arg in args):
+            return False
+        known = set(name for name, _engine in route[1])
+        if method == 'inspect_distribution':
+            known.add('auth_config')
+        return set(kwargs) <= known
+
+    def call(self, method, *args, **kwargs):
+        path, query = self.ROUTES[method]
+        if method == 'inspect_distribution':
+            # Our callers always give auth_config; the SDK sends it as this header.
+            auth = base64.urlsafe_b64encode(json.dumps(kwargs.pop('auth_config', None) or {}).encode('ascii'))
+            headers = {'X-Registry-Auth': auth.decode('ascii')}
+        else:
+            headers = None
+        url = path.format(*[quote(arg, safe='/:') for arg in args])
+        return self.get(url + _query([(engine, kwargs.get(name)) for name, engine in query]), headers)
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, socket_path, timeout):
+        http.client.HTTPConnection.__init__(self, 'localhost', timeout=timeout)
+        self.socket_path = socket_path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.socket_path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
 class EngineClient(object):
     """A connected Docker engine: the low-level SDK client plus what was learnt connecting.
 
     Modules call the engine through :meth:`call`, which converts every SDK failure into a
     :class:`DockerError` naming the engine; the thin helpers below cover the common calls.
+    ``read_only`` (engine_info): the module changes nothing, so /info is read once, and read
+    calls to a local socket without TLS go through :class:`LocalReads`; the SDK is imported only
+    for a call they lack.
     """
 
-    def __init__(self, params, warn=None):
+    def __init__(self, params, warn=None, read_only=False):
         self.warn = warn or (lambda message: None)
-        if not HAS_DOCKER_SDK:
-            raise DockerError(sdk_missing_message())
+        self.read_only = read_only
+        self._info = None
         self.docker_host = params.get('docker_host') or DEFAULT_DOCKER_HOST
-        self.sdk_version = DOCKER_SDK_VERSION
         timeout = params.get('timeout')
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0):
             raise InvalidValue('timeout: %r is not a number of seconds; give a whole number above 0' % (timeout,))
         self.timeout = timeout or DEFAULT_TIMEOUT
+        requested = params.get('api_version') or 'auto'
+        if requested != 'auto':
+            try:
+                _api_version_tuple(requested)
+            except ValueError:
+                raise DockerError('api_version %r is not a version such as 1.41 or "auto"' % requested)
+        defaults = sdk_defaults() if read_only else None
+        tls_wanted = params.get('tls') or params.get('validate_certs')
+        if defaults and self.docker_host.startswith('unix://') and not tls_wanted:
+            self._start_local(defaults, requested)
+        else:
+            self._start_sdk(params, requested)
+
+    def _start_local(self, defaults, requested):
+        self.sdk_version, sdk_api = defaults
+        self._tls = False
+        self._api = None
+        self._reader = LocalReads(self.docker_host[len('unix://'):], self.timeout)
+        self._version_info = None
+        if requested == 'auto':
+            self._version_info = self._guard(lambda: self._reader.get('/version', versioned=False), 'connect')
+            server_api = self._version_info.get('ApiVersion') or sdk_api
+            self.api_version = min(server_api, sdk_api, key=_api_version_tuple)
+        else:
+            self.api_version = requested
+        self._reader.api_version = self.api_version
+
+    def _start_sdk(self, params, requested):
+        docker = _sdk()['docker']
+        self.sdk_version = getattr(docker, '__version__', 'unknown')
+        self._reader = None
         self._tls = self._tls_config(params)
         self._version_info = None
-        requested = params.get('api_version') or 'auto'
         if requested == 'auto':
             # Negotiate ourselves instead of the SDK's version='auto', which flattens the
             # connection error into a string and loses the cause we want to report.
@@ -210,12 +400,19 @@ class EngineClient(object):
             self.api_version = min(server_api, sdk_api, key=_api_version_tuple)
             probe.close()
         else:
-            try:
-                _api_version_tuple(requested)
-            except ValueError:
-                raise DockerError('api_version %r is not a version such as 1.41 or "auto"' % requested)
             self.api_version = requested
-        self.api = self._api_client(self.api_version)
+        self._api = self._api_client(self.api_version)
+
+    @property
+    def api(self):
+        """The SDK's low-level client, made on first use where the reads did without it."""
+        if getattr(self, '_api', None) is None:
+            self._api = self._api_client(self.api_version)
+        return self._api
+
+    @api.setter
+    def api(self, value):
+        self._api = value
 
     def _tls_config(self, params):
         """TLS settings: ``tls`` or ``validate_certs: true`` turn TLS on; it verifies the engine's
@@ -240,31 +437,36 @@ class EngineClient(object):
         for option, path in (('ca_path', ca_path if verify else None), ('client_cert', cert), ('client_key', key)):
             if path and not os.path.isfile(path):
                 raise DockerError('%s: file %s does not exist' % (option, path))
+        sdk = _sdk()
         try:
-            return docker.tls.TLSConfig(client_cert=(cert, key) if cert else None,
-                                        ca_cert=ca_path if verify else None, verify=bool(verify))
-        except TLSParameterError as exc:
+            return sdk['docker'].tls.TLSConfig(client_cert=(cert, key) if cert else None,
+                                               ca_cert=ca_path if verify else None, verify=bool(verify))
+        except sdk['errors'].TLSParameterError as exc:
             raise DockerError('invalid TLS settings for %s: %s' % (self.docker_host, exc))
 
     def _api_client(self, version):
+        docker = _sdk()['docker']
+        tls = getattr(self, '_tls', False)
         api = self._guard(lambda: docker.APIClient(base_url=self.docker_host, version=version,
-                                                   timeout=self.timeout, tls=self._tls), 'connect')
-        if self._tls and (self._tls.ca_cert or not self._tls.verify):
+                                                   timeout=self.timeout, tls=tls), 'connect')
+        if tls and (tls.ca_cert or not tls.verify):
             _pin_verify(api)
         return api
 
     def _guard(self, func, action, missing_ok=False, explain=None):
+        failure = None
         try:
             return func()
-        except NotFound as exc:
-            if missing_ok:
-                return None
-            raise self._api_failure(action, exc, explain)
-        except APIError as exc:
-            raise self._api_failure(action, exc, explain)
-        except (DockerException, RequestException, OSError) as exc:
-            raise DockerError('Cannot reach the Docker engine at %s: %s'
-                              % (self.docker_host, describe_connection_error(exc, self.docker_host, self.timeout)))
+        except Exception as exc:  # pylint: disable=broad-except
+            if _answered_status(exc) is None and not _connection_failure(exc):
+                raise
+            failure = exc
+        if _answered_status(failure) == 404 and missing_ok:
+            return None
+        if _answered_status(failure) is not None:
+            raise self._api_failure(action, failure, explain)
+        raise DockerError('Cannot reach the Docker engine at %s: %s'
+                          % (self.docker_host, describe_connection_error(failure, self.docker_host, self.timeout)))
 
     def _api_failure(self, action, exc, explain=None):
         status = getattr(exc, 'status_code', None)
@@ -278,21 +480,26 @@ class EngineClient(object):
         return DockerError('Docker engine at %s failed to %s: %s'
                            % (self.docker_host, action, describe_api_error(exc)), status_code=status)
 
+    def _bound(self, method, args, kwargs):
+        """``method(*args, **kwargs)`` as a function of nothing: a local read where there is one, else the SDK's."""
+        reader = getattr(self, '_reader', None)
+        if reader is not None and reader.reads(method, args, kwargs):
+            return lambda: reader.call(method, *args, **kwargs)
+        func = getattr(self.api, method)
+        return lambda: func(*args, **kwargs)
+
     def call(self, action, method, *args, **kwargs):
         """Run ``self.api.<method>(*args, **kwargs)``; ``action`` describes it for error messages."""
-        func = getattr(self.api, method)
-        return self._guard(lambda: func(*args, **kwargs), action)
+        return self._guard(self._bound(method, args, kwargs), action)
 
     def call_or_none(self, action, method, *args, **kwargs):
         """Like :meth:`call`, but a 404 from the engine gives ``None`` (inspecting what may not exist)."""
-        func = getattr(self.api, method)
-        return self._guard(lambda: func(*args, **kwargs), action, missing_ok=True)
+        return self._guard(self._bound(method, args, kwargs), action, missing_ok=True)
 
     def read_or_none(self, action, explain, method, *args, **kwargs):
         """Like :meth:`call_or_none`, for answers only the caller can read: ``explain(status, text)``
         gives the one line for an error the engine answered with (None keeps the usual one)."""
-        func = getattr(self.api, method)
-        return self._guard(lambda: func(*args, **kwargs), action, missing_ok=True, explain=explain)
+        return self._guard(self._bound(method, args, kwargs), action, missing_ok=True, explain=explain)
 
     def stream(self, action, method, consume, *args, **kwargs):
         """Run an SDK call that answers with a stream (build, push, pull, load, save) to its end.
@@ -340,13 +547,20 @@ class EngineClient(object):
 
     def version(self):
         if self._version_info is None:
-            self._version_info = self.call('report its version', 'version', api_version=False)
+            if self._reader is not None:
+                self._version_info = self._guard(lambda: self._reader.get('/version', versioned=False),
+                                                 'report its version')
+            else:
+                self._version_info = self.call('report its version', 'version', api_version=False)
         return self._version_info
 
     def info(self):
-        return self.call('report its state', 'info')
+        """The engine's /info; read once by a client that only reads (several planners ask for it)."""
+        if self._info is None or not self.read_only:
+            self._info = self.call('report its state', 'info')
+        return self._info
 
     def close(self):
-        api = getattr(self, 'api', None)
+        api = getattr(self, '_api', None)
         if api is not None:
             api.close()

@@ -18,8 +18,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockhand.docker.plugins.module_utils.client import (
     CONNECTION_ARGSPEC,
-    HAS_DOCKER_SDK,
     EngineClient,
+    sdk_installed,
     sdk_missing_message,
 )
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockhandError
@@ -32,10 +32,12 @@ class DockhandModule(AnsibleModule):
     ``masked_params`` (params -> a copy with secrets masked) is what the result's ``invocation``
     and the host's log show of the parameters, for secrets that are not whole options (an env
     value, a logging token): marking those ``no_log`` would make Ansible mask every occurrence of
-    short values such as ``1`` in the whole output.
+    short values such as ``1`` in the whole output. ``read_only``: the module only reads the
+    engine (see :class:`EngineClient`).
     """
 
-    def __init__(self, argument_spec=None, masked_params=None, **kwargs):
+    def __init__(self, argument_spec=None, masked_params=None, read_only=False, **kwargs):
+        self._read_only = read_only
         spec = dict(CONNECTION_ARGSPEC)
         spec.update(argument_spec or {})
         self._masked_params = masked_params  # set first: AnsibleModule logs the invocation in __init__
@@ -51,7 +53,7 @@ class DockhandModule(AnsibleModule):
     def client(self):
         """The engine client, connected on first use (so input errors fail before any connection)."""
         if self._client is None:
-            self._client = EngineClient(self.params, warn=self.warn)
+            self._client = EngineClient(self.params, warn=self.warn, read_only=self._read_only)
         return self._client
 
     def shown_params(self):
@@ -82,7 +84,7 @@ class DockhandModule(AnsibleModule):
         An unexpected exception is a bug; it is reported as one line too, with its traceback
         only at -vvv. ``needs_sdk=False`` is for modules that never talk to the engine.
         """
-        if needs_sdk and not HAS_DOCKER_SDK:
+        if needs_sdk and not sdk_installed():
             self.fail_json(msg=sdk_missing_message(platform.node()))
         failure, result = None, None
         try:

@@ -16,6 +16,11 @@ description:
   - Always reports RV(checks), the facts a preflight needs to find hazards before a change (the
     clocks, the engine version, C(live-restore), the swarm node certificate's expiry); with
     O(probe_ports), also whether this host reaches the swarm's ports of the other members.
+  - On a local socket without TLS (the default O(docker_host)), the reads go to the engine with
+    Python's standard library, at the API version the Docker SDK would speak; the SDK must still
+    be installed (its absence fails the task, so that the P(dockhand.docker.docker_host#role) role
+    installs it), but is imported only for a read the module cannot make itself. This keeps the
+    per-host cost of the site's preflight low.
 author:
   - dockhand.docker maintainers (@dockhand)
 version_added: 0.1.0
@@ -213,7 +218,7 @@ engine:
       type: str
       sample: '1.12'
     api_version_used:
-      description: API version this module spoke (negotiated with the Docker SDK, or O(api_version)).
+      description: API version this module spoke (the lower of the engine's and the Docker SDK's, or O(api_version)).
       type: str
       sample: '1.41'
     sdk_version:
@@ -654,7 +659,7 @@ def masked_params(params):
 
 
 def main():
-    module = DockhandModule(masked_params=masked_params,
+    module = DockhandModule(masked_params=masked_params, read_only=True,
                             argument_spec=dict(raw=dict(type='bool', default=False),
                                                swarm_info=dict(type='bool', default=False),
                                                probe_ports=dict(type='list', elements='dict', options=dict(
