@@ -18,8 +18,10 @@ import re
 from ansible.module_utils.common._collections_compat import Mapping
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.dockhand.docker.plugins.module_utils.engine_checks import parse_rfc3339
 from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import dig
+
+# Ansible loads every filter file of the collection in each forked worker that templates one of
+# them, compiling their imports from source: module_utils are imported where they are used.
 
 SWARM_PORT = 2377     # managers: cluster management and raft
 GOSSIP_PORT = 7946    # every member: the network control plane
@@ -191,6 +193,7 @@ def _port_lines(hostvars, hosts, managers, workers, result):
 
 
 def _cert_lines(hostvars, hosts, managers, now, warn_days, result):
+    from ansible_collections.dockhand.docker.plugins.module_utils.engine_checks import parse_rfc3339
     errors, warnings = [], []
     expired_managers = []
     for host in hosts:

@@ -15,7 +15,8 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common._collections_compat import Mapping
 
-from ansible_collections.dockhand.docker.plugins.module_utils.swarm import majority_lost_without
+# Ansible loads every filter file of the collection in each forked worker that templates one of
+# them, compiling their imports from source: module_utils are imported where they are used.
 
 MEMBER_STATES = ('active', 'pending', 'locked', 'error')
 
@@ -51,6 +52,7 @@ def _watcher(managers, batch, leader_host):
 def _quorum_refusals(states, restarting):
     """One line for each manager of ``restarting`` whose engine going down would leave the other
     reachable managers short of a majority (the swarm's nodes as the managers read them)."""
+    from ansible_collections.dockhand.docker.plugins.module_utils.swarm import majority_lost_without
     nodes = next((state.get('nodes') for state in states.values() if state.get('nodes')), None) or []
     nodes = [node for node in nodes if isinstance(node, Mapping)]
     refusals = [majority_lost_without(_swarm(states[host]).get('node_id'), nodes, 'restarting manager %s' % host,

@@ -12,8 +12,8 @@ __metaclass__ = type
 
 from ansible.module_utils.common._collections_compat import Mapping
 
-from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
-from ansible_collections.dockhand.docker.plugins.module_utils.swarm import node_spec_changes, spec_from_facts
+# Ansible loads every filter file of the collection in each forked worker that templates one of
+# them, compiling their imports from source: module_utils are imported where they are used.
 
 
 def swarm_survey(states, managers, workers=(), rereads=None):
@@ -164,6 +164,8 @@ def swarm_node_changes(nodes, items):
 
     Lets a play skip the swarm_node task when the node facts it already has show nothing to do.
     """
+    from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
+    from ansible_collections.dockhand.docker.plugins.module_utils.swarm import node_spec_changes, spec_from_facts
     by_id = dict((node.get('id'), node) for node in nodes or [])
     pending = []
     for item in items:

@@ -12,10 +12,8 @@ __metaclass__ = type
 
 from ansible.module_utils.common._collections_compat import Mapping
 
-from ansible_collections.dockhand.docker.plugins.module_utils.swarm_backup import (
-    choose_backup_manager,
-    choose_restore_target,
-)
+# Ansible loads every filter file of the collection in each forked worker that templates one of
+# them, compiling their imports from source: module_utils are imported where they are used.
 
 
 def _swarm_read(hostvars, host, var):
@@ -29,6 +27,7 @@ def _swarm_read(hostvars, host, var):
 def swarm_backup_choice(hostvars, hosts, var, wanted_host=''):
     """``{host, node_id, problem}``: the manager of ``hosts`` to stop for the copy (see
     choose_backup_manager), from each host's registered ``var`` (an engine_info result with swarm_info)."""
+    from ansible_collections.dockhand.docker.plugins.module_utils.swarm_backup import choose_backup_manager
     reads = dict((host, _swarm_read(hostvars, host, var)) for host in hosts)
     nodes = next((read['nodes'] for read in reads.values() if read.get('nodes')), [])
     host_node_ids = dict((host, read.get('node_id')) for host, read in reads.items() if read.get('is_manager'))
@@ -38,6 +37,7 @@ def swarm_backup_choice(hostvars, hosts, var, wanted_host=''):
 def swarm_restore_choice(manifest, hostvars, hosts, var='swarm_restore_advertise_addr', wanted_host=''):
     """``{host, problem}``: the host of ``hosts`` to restore the archive of ``manifest`` onto (see
     choose_restore_target), each host's advertised address read from its variable ``var``."""
+    from ansible_collections.dockhand.docker.plugins.module_utils.swarm_backup import choose_restore_target
     addresses = dict((host, str(hostvars[host].get(var) or '') if host in hostvars else '') for host in hosts)
     return choose_restore_target(dict(manifest or {}), addresses, wanted_host or None)
 
