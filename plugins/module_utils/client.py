@@ -454,16 +454,16 @@ class EngineClient(object):
         return api
 
     def _guard(self, func, action, missing_ok=False, explain=None):
-        failure = None
         try:
             return func()
         except Exception as exc:  # pylint: disable=broad-except
-            if _answered_status(exc) is None and not _connection_failure(exc):
+            status = _answered_status(exc)
+            if status is None and not _connection_failure(exc):
                 raise
             failure = exc
-        if _answered_status(failure) == 404 and missing_ok:
+        if status == 404 and missing_ok:
             return None
-        if _answered_status(failure) is not None:
+        if status is not None:
             raise self._api_failure(action, failure, explain)
         raise DockerError('Cannot reach the Docker engine at %s: %s'
                           % (self.docker_host, describe_connection_error(failure, self.docker_host, self.timeout)))
