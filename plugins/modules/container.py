@@ -304,6 +304,7 @@ container:
   type: dict
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.containers import FORM, Containers, masked_params
 from ansible_collections.dockhand.docker.plugins.module_utils.frame import converge, module_result
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule

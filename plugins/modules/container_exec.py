@@ -171,6 +171,7 @@ container:
 
 import shlex
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.container_options import argv_parser
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.exec_session import (

@@ -285,6 +285,7 @@ containers:
                 CMD: sleep 1000}]
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.container_facts import (
     container_facts,
     missing_container_facts,

@@ -258,6 +258,7 @@ dockerd_validation:
     only the checks of this module were made
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import (
     ARGUMENT_SPEC,
     converge,

@@ -582,6 +582,7 @@ version:
   type: dict
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.daemon_config import masked_options, plan_options
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import engine_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.engine_checks import read_checks

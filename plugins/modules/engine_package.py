@@ -127,6 +127,7 @@ available:
   elements: str
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.engine_package import work
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 

@@ -173,7 +173,7 @@ restored:
   sample: [/etc/docker/daemon.json, /etc/docker/tls/key.pem]
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils import snapshots
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache, snapshots  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 

@@ -268,6 +268,7 @@ build_log:
   elements: str
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.frame import converge, module_result
 from ansible_collections.dockhand.docker.plugins.module_utils.images import FORM, Images, masked_params
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule

@@ -135,6 +135,7 @@ image:
   type: dict
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.images import image_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.module import (
     asked_names,

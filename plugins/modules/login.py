@@ -139,6 +139,7 @@ login_result:
       sample: /root/.docker/config.json
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.login import ARGUMENT_SPEC, REQUIRED_IF, manage
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 

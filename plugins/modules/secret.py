@@ -141,6 +141,7 @@ secret:
   type: dict
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm_objects import run_module
 
 

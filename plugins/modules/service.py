@@ -481,6 +481,7 @@ service:
   type: dict
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.frame import converge, module_result
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.services import FORM, Services, masked_params

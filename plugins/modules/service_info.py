@@ -103,6 +103,7 @@ service:
   type: dict
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.services import read_services

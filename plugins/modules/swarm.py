@@ -245,6 +245,7 @@ actions:
   sample: [demoted this manager before leaving, left the swarm]
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import settings_argspec
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm_membership import converge

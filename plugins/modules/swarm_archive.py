@@ -98,7 +98,7 @@ replaced:
   sample: false
 '''
 
-from ansible_collections.dockhand.docker.plugins.module_utils import swarm_archive
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache, swarm_archive  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 

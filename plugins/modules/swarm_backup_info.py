@@ -125,6 +125,7 @@ differences:
   sample: [secret demo_token-3f1c2a (x1bw0zt4fsr3e9p5m2q7c8d6a) is missing]
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.engine import swarm_facts
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule

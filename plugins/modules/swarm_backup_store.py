@@ -145,6 +145,7 @@ import shutil
 
 from ansible.module_utils.common.yaml import HAS_YAML, yaml_dump
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import DockerError, InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.files import write_atomically
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule

@@ -185,6 +185,7 @@ error:
   type: str
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
 from ansible_collections.dockhand.docker.plugins.module_utils.swarm import read_swarm
 

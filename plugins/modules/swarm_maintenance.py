@@ -204,6 +204,7 @@ services:
       type: bool
 '''
 
+from ansible_collections.dockhand.docker.plugins.module_utils import bytecode_cache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.dockhand.docker.plugins.module_utils.diff import ChangeSet
 from ansible_collections.dockhand.docker.plugins.module_utils.errors import InvalidValue
 from ansible_collections.dockhand.docker.plugins.module_utils.module import DockhandModule
