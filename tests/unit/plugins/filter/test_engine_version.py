@@ -71,8 +71,8 @@ def test_a_host_in_sync_has_no_work():
     (read_of(), {"package_plan": {"version_pending": True}},
      {"version_pending": True, "restart_due": True, "work": True}),
     # no host block (not local, or an older read): the marker says whether a listener was opened
-    (read_of(host=False), {"tls_marker": True}, {"in_sync": False, "tls_was_on": True, "config_may_change": True,
-                                                  "work": True}),
+    (read_of(host=False), {"tls_marker": True},
+     {"in_sync": False, "tls_was_on": True, "config_may_change": True, "work": True}),
     (read_of(host=False), {}, {"in_sync": False, "work": True}),
 ])
 def test_each_rule(read, kwargs, changed):
