@@ -44,8 +44,18 @@ def docker_host_state(read, daemon_options, tls_listener=False, tls_marker=False
     opened exists; read only when engine_info could not say), ``engine_version``, ``restart_always``,
     and what the run has found so far: ``restart_needed`` (a configuration changed) and
     ``package_plan`` (engine_package's plan). One call for what were a dozen chained variables:
-    Ansible compiles a template at every mention of a variable, and site.yml asks this of every host.
+    Ansible compiles a template at every mention of a variable.
     """
+    return engine_work(read, plan_in_sync(read, 'daemon_config_plan', daemon_options), tls_listener=tls_listener,
+                       tls_marker=tls_marker, engine_version=engine_version, restart_always=restart_always,
+                       restart_needed=restart_needed, package_plan=package_plan)
+
+
+def engine_work(read, daemon_in_sync, tls_listener=False, tls_marker=False, engine_version='', restart_always=False,
+                restart_needed=False, package_plan=None):
+    """docker_host_state once it is known whether daemon.json is as wanted (``daemon_in_sync``): the
+    role checks its own options against the read's plan, site.yml's stages trust the plan the
+    preflight made with the role's options."""
     engine_host = None
     if isinstance(read, Mapping) and isinstance(read.get('engine'), Mapping):
         engine_host = read['engine'].get('host')
@@ -54,7 +64,6 @@ def docker_host_state(read, daemon_options, tls_listener=False, tls_marker=False
         tls_was_on = bool(_field(engine_host, 'tls_listener_opened', False))
     else:
         tls_was_on = bool(tls_marker)
-    daemon_in_sync = plan_in_sync(read, 'daemon_config_plan', daemon_options)
     version_in_sync = engine_version_in_sync(_field(engine_host, 'package'), engine_version)
     in_sync = bool(_field(engine_host, 'service_enabled', False) and not tls_listener and not tls_was_on
                    and daemon_in_sync and version_in_sync)

@@ -12,6 +12,7 @@ __metaclass__ = type
 
 from ansible.module_utils.common._collections_compat import Mapping
 
+from ansible_collections.dockhand.docker.plugins.filter.engine_version import engine_work
 from ansible_collections.dockhand.docker.plugins.filter.swarm import swarm_survey, swarm_work
 from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import dig
 
@@ -131,23 +132,83 @@ def site_summary(hostvars, hosts, managers=()):
 STAGES = ('docker_host', 'images', 'swarm', 'services', 'containers')
 # The host pattern a play skipped whole runs on: no host, and no warning about an unknown group.
 NO_HOSTS = 'all:!all'
+# The groups whose hosts are Docker hosts: the swarm's members are, also without a docker_hosts group.
+DOCKER_HOST_GROUPS = ('docker_hosts', 'swarm_managers', 'swarm_workers')
+# The roles' inputs site_stages reads from each host's variables, with the roles' defaults: Ansible's
+# hostvars hold what the inventory and extra vars set, not a play's role defaults. Every other input
+# of the roles' rules reached the preflight's read as a plan (engine_info's plan_* options, made
+# with the roles' own variables on each host). tests/unit holds these to the roles' defaults files.
+ROLE_DEFAULTS = dict(
+    docker_host_tls_listener=False,
+    docker_host_engine_version='',
+    docker_host_restart_always=False,
+    images_registry_logins=[],
+    images_contexts=[],
+    swarm_node_labels={},
+    swarm_node_labels_state='merge',
+    swarm_node_availability='',
+)
+# The preflight's plans of the services role's objects, made on the first manager.
+SERVICES_PLANS = ('networks_plan', 'secrets_plan', 'configs_plan', 'services_plan')
+
+
+def _role_input(host_vars, name):
+    return host_vars[name] if isinstance(host_vars, Mapping) and name in host_vars else ROLE_DEFAULTS[name]
+
+
+def _plan_pending(read, key):
+    """Whether the read holds a plan under ``key`` that found something to do (no plan: nothing was
+    declared there, so the preflight planned nothing)."""
+    plan = read.get(key)
+    return plan is not None and not (isinstance(plan, Mapping) and plan.get('in_sync') is True)
+
+
+def _host_work(read, host_vars, role, builder, planner):
+    """Each role's "nothing to do" rule on one host, from the preflight's read of it (which planned
+    daemon.json, the images, the services' objects and the containers with the roles' own options)
+    and the host's variables; see ROLE_DEFAULTS."""
+    engine = engine_work(read, dig(read, 'daemon_config_plan', 'in_sync') is True,
+                         tls_listener=_role_input(host_vars, 'docker_host_tls_listener'),
+                         engine_version=_role_input(host_vars, 'docker_host_engine_version'),
+                         restart_always=_role_input(host_vars, 'docker_host_restart_always'))
+    # Logins and copies of build contexts are done on every run: nothing reads them beforehand.
+    images = builder and bool(_role_input(host_vars, 'images_registry_logins')
+                              or _role_input(host_vars, 'images_contexts') or _plan_pending(read, 'images_plan'))
+    swarm_node = dict(role=role, labels=_role_input(host_vars, 'swarm_node_labels'),
+                      labels_state=_role_input(host_vars, 'swarm_node_labels_state'))
+    availability = _role_input(host_vars, 'swarm_node_availability')
+    if availability:
+        swarm_node['availability'] = availability
+    return dict(docker_host=engine['work'], images=images,
+                services=planner and any(_plan_pending(read, key) for key in SERVICES_PLANS),
+                containers=_plan_pending(read, 'containers_plan'), swarm_node=swarm_node)
 
 
 def site_stages(hostvars, hosts, managers=(), workers=(), builders=(), swarm_options=None):
-    """Which of site.yml's stages have work, from each host's ``site_stage_work`` (each role's own
-    "nothing to do" rule, noted in the preflight) and, for the swarm, swarm_work over the
-    preflight's swarm reads. A host without its note (not read, unreachable) gives every stage of
-    its work: only what is known to be in sync is skipped.
+    """Which of site.yml's stages have work, from each host's preflight read
+    (``docker_host_preflight``) and each role's own "nothing to do" rule, worked out here for every
+    host at once (a task on each host would cost a worker per host on every run) and, for the
+    swarm, swarm_work over the preflight's swarm reads. A host not read (unreachable, its engine
+    not answering) gives every stage of its work: only what is known to be in sync is skipped.
 
     Returns ``due`` (the stages to run, in site order), ``why`` (``{stage: [reasons]}``) and
     ``swarm_lead`` (the manager the swarm role would lead from; the summary reads its swarm).
     """
     managers, workers = list(managers), list(workers)
     builders = list(builders) or managers[:1]
+    notes = {}
     # Members and builders outside the play (--limit, a failed preflight) are not read either.
-    notes = dict((host, dig(hostvars.get(host) or {}, 'site_stage_work') if host in hosts else None)
-                 for host in list(hosts) + managers + workers + builders)
-    unnoted = sorted(host for host, note in notes.items() if not isinstance(note, Mapping))
+    for host in list(hosts) + managers + workers + builders:
+        if host in notes:
+            continue
+        host_vars = hostvars.get(host) if host in hosts else None
+        read = dig(host_vars or {}, 'docker_host_preflight')
+        notes[host] = None
+        if isinstance(read, Mapping) and isinstance(read.get('engine'), Mapping):
+            notes[host] = _host_work(read, host_vars, 'manager' if host in managers else 'worker',
+                                     host in builders, bool(managers) and host == managers[0])
+            notes[host]['swarm_info'] = read.get('swarm_info')
+    unnoted = sorted(host for host, note in notes.items() if note is None)
 
     def hosts_with_work(stage, among):
         return [host for host in among if host in notes and (host in unnoted or notes[host].get(stage))]
@@ -158,10 +219,9 @@ def site_stages(hostvars, hosts, managers=(), workers=(), builders=(), swarm_opt
         busy = hosts_with_work(stage, among)
         if busy:
             why[stage] = ['%s: not read' % host if host in unnoted else '%s: work to do' % host for host in busy]
-    states = dict((host, dig(hostvars.get(host) or {}, 'docker_host_preflight', 'swarm_info'))
-                  for host in managers + workers if host not in unnoted)
-    wanted = dict((host, notes[host].get('swarm_node')) for host in managers + workers
-                  if host not in unnoted and isinstance(notes[host].get('swarm_node'), Mapping))
+    members = [host for host in managers + workers if host not in unnoted]
+    states = dict((host, notes[host]['swarm_info']) for host in members)
+    wanted = dict((host, notes[host]['swarm_node']) for host in members)
     swarm_reasons = swarm_work(states, managers, workers, wanted, **dict(swarm_options or {}))
     if swarm_reasons:
         why['swarm'] = swarm_reasons
@@ -169,6 +229,14 @@ def site_stages(hostvars, hosts, managers=(), workers=(), builders=(), swarm_opt
     if managers and not swarm_reasons:
         lead = swarm_survey(states, managers, workers)['lead']
     return dict(due=[stage for stage in STAGES if stage in why], why=why, swarm_lead=lead)
+
+
+def site_hosts(groups, names=DOCKER_HOST_GROUPS):
+    """The host pattern of the groups ``names`` (default: every Docker host of a site inventory) that
+    the inventory has (Ansible warns about each group of a pattern it does not know), or a pattern
+    that matches no host."""
+    known = [name for name in names if name in (groups or {})]
+    return ':'.join(known) or NO_HOSTS
 
 
 def site_stage_hosts(hostvars, stage, pattern, hosts=(), run_tags=()):
@@ -187,4 +255,5 @@ def site_stage_hosts(hostvars, stage, pattern, hosts=(), run_tags=()):
 
 class FilterModule(object):
     def filters(self):
-        return dict(site_summary=site_summary, site_stages=site_stages, site_stage_hosts=site_stage_hosts)
+        return dict(site_summary=site_summary, site_stages=site_stages, site_stage_hosts=site_stage_hosts,
+                    site_hosts=site_hosts)
