@@ -18,7 +18,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import difflib
 import ipaddress
 import json
 import math
@@ -563,6 +562,7 @@ def _check_text(where, text):
 
 def unknown_key_message(key, where='settings'):
     """The one line for a key the engine does not document, with the closest known keys."""
+    import difflib  # only for this message; engine_info imports this file on every host
     close = difflib.get_close_matches(key, sorted(KEYS), n=3, cutoff=0.6)
     hint = ('did you mean %s? ' % ' or '.join(repr(name) for name in close)) if close else ''
     return ('%s: %s is not a daemon.json key the engine documents; %sset allow_unknown_keys=true to write it '

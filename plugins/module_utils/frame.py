@@ -27,7 +27,6 @@ import copy
 import decimal
 import re
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -285,6 +284,8 @@ class Resource(object):
         values = list(values)
         if len(values) < 2 or self.parallel == 1:
             return [func(value) for value in values]
+        # Imported here: most runs (engine_info's plans on every host) have one item or none.
+        from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(values))) as pool:
             return list(pool.map(func, values))
 

@@ -1,5 +1,6 @@
 """The read-only client: engine_info's reads over the local socket without the SDK, as the SDK sends them."""
 import json
+import socket
 import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler
@@ -241,3 +242,76 @@ def test_sdk_installed_finds_without_importing(monkeypatch):
     assert client_utils.sdk_installed() is True
     monkeypatch.setattr(client_utils.importlib.util, "find_spec", lambda name: None)
     assert client_utils.sdk_installed() is False
+
+
+# ---- the HTTP/1.0 exchange itself, against servers that answer in each way an engine may
+
+class RawServer(object):
+    """Answers every connection on a unix socket with ``answer`` (bytes), then closes it unless ``keep_open``."""
+
+    def __init__(self, path, answer, keep_open=False):
+        self.requests, self.answer, self.keep_open = [], answer, keep_open
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(4)
+        self.held = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                request += chunk
+            self.requests.append(request)
+            for start in range(0, len(self.answer), 7):   # in small pieces, as a busy socket may
+                conn.sendall(self.answer[start:start + 7])
+            if self.keep_open:
+                self.held.append(conn)
+            else:
+                conn.close()
+
+    def close(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.fixture
+def raw_server(tmp_path):
+    made = []
+
+    def make(answer, keep_open=False):
+        path = str(tmp_path / "raw.sock")
+        made.append(RawServer(path, answer, keep_open))
+        return path, made[-1]
+    yield make
+    for one in made:
+        one.close()
+
+
+def test_an_answer_without_length_ends_with_the_connection(raw_server):
+    path, server = raw_server(b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"ID": "x"}')
+    assert client_utils._unix_get(path, "/v1.41/info", {"Host": "docker"}, 5) == (200, b'{"ID": "x"}')
+    assert server.requests == [b"GET /v1.41/info HTTP/1.0\r\nHost: docker\r\n\r\n"]
+
+
+def test_an_answer_with_length_is_read_to_its_length_on_a_connection_left_open(raw_server):
+    # An engine that kept the connection open would otherwise hang the read until the timeout.
+    answer = b"HTTP/1.1 404 Not Found\r\ncontent-length: 13\r\n\r\n" + b'{"message":1}'
+    path, server = raw_server(answer, keep_open=True)
+    assert client_utils._unix_get(path, "/_ping", {}, 5) == (404, b'{"message":1}')
+
+
+@pytest.mark.parametrize("answer", [b"", b"garbage", b"HTTP/1.0 OK\r\n\r\n", b"SSH-2.0-OpenSSH\r\n\r\n"])
+def test_what_is_not_an_http_answer_is_a_connection_failure(raw_server, answer):
+    path, server = raw_server(answer)
+    with pytest.raises(DockerError) as info:
+        read_only("unix://" + path)
+    assert info.value.msg == "Cannot reach the Docker engine at unix://%s: the answer on the socket was not HTTP" % path
