@@ -18,7 +18,7 @@ import re
 from ansible.module_utils.common._collections_compat import Mapping
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import dig
+from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import HostvarsOnce, dig
 
 # Ansible loads every filter file of the collection in each forked worker that templates one of
 # them, compiling their imports from source: module_utils are imported where they are used.
@@ -295,6 +295,7 @@ def site_hazards(hostvars, hosts, managers=(), workers=(), now=None, warn_days=1
     an engine that could not be read where nothing would install one is an error."""
     if now is None:
         raise ValueError('site_hazards needs now, the controller clock in seconds since the epoch')
+    hostvars = HostvarsOnce(hostvars)
     hosts = [host for host in hosts if host in hostvars]
     managers, workers = list(managers or []), list(workers or [])
     warnings = [] if docker_hosts is None else _inventory_lines(managers, workers, list(docker_hosts))

@@ -14,7 +14,7 @@ from ansible.module_utils.common._collections_compat import Mapping
 
 from ansible_collections.dockhand.docker.plugins.filter.engine_version import engine_work
 from ansible_collections.dockhand.docker.plugins.filter.swarm import swarm_survey, swarm_work
-from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import dig
+from ansible_collections.dockhand.docker.plugins.plugin_utils.facts import HostvarsOnce, dig
 
 
 def _ran(result):
@@ -123,6 +123,7 @@ def _container_lines(hostvars, hosts):
 def site_summary(hostvars, hosts, managers=()):
     """The summary's lines: the swarm and its nodes, each engine, the images in their registries,
     the services with their tasks running of desired, and the containers with their limits."""
+    hostvars = HostvarsOnce(hostvars)
     hosts = [host for host in hosts if host in hostvars]
     return (_swarm_lines(hostvars, hosts) + _engine_lines(hostvars, hosts) + _image_lines(hostvars, hosts)
             + _service_lines(hostvars, list(managers)) + _container_lines(hostvars, hosts))

@@ -17,3 +17,27 @@ def dig(mapping, *keys, **kwargs):
             return kwargs.get('default')
         value = value[key]
     return value if value is not None else kwargs.get('default')
+
+
+class HostvarsOnce(Mapping):
+    """``hostvars`` that reads each host's variables once. Ansible works out all of a host's
+    variables again at every ``hostvars[host]``, and a filter over every host of a site (the
+    hazards, the summary) names each host in several places."""
+
+    def __init__(self, hostvars):
+        self._hostvars = hostvars
+        self._read = {}
+
+    def __getitem__(self, host):
+        if host not in self._read:
+            self._read[host] = self._hostvars[host]
+        return self._read[host]
+
+    def __contains__(self, host):
+        return host in self._read or host in self._hostvars
+
+    def __iter__(self):
+        return iter(self._hostvars)
+
+    def __len__(self):
+        return len(self._hostvars)
