@@ -352,6 +352,8 @@ def _unix_get(socket_path, target, headers, timeout):
     if end < 0 or len(status_line) < 2 or not status_line[0].startswith(b'HTTP/') or not status_line[1].isdigit():
         raise NotAnAnswer('the answer on the socket was not HTTP')
     body = bytes(received[end + 4:])
+    if length is not None and len(body) < length:
+        raise NotAnAnswer('the answer on the socket ended after %d of its %d bytes' % (len(body), length))
     return int(status_line[1]), body if length is None else body[:length]
 
 

@@ -315,3 +315,12 @@ def test_what_is_not_an_http_answer_is_a_connection_failure(raw_server, answer):
     with pytest.raises(DockerError) as info:
         read_only("unix://" + path)
     assert info.value.msg == "Cannot reach the Docker engine at unix://%s: the answer on the socket was not HTTP" % path
+
+
+def test_an_answer_cut_short_of_its_length_is_a_connection_failure(raw_server):
+    # The engine dying mid-answer: a connection failure, not a half JSON document to parse.
+    path, server = raw_server(b'HTTP/1.0 200 OK\r\nContent-Length: 40\r\n\r\n{"ApiVersion": "1.4')
+    with pytest.raises(DockerError) as info:
+        read_only("unix://" + path)
+    assert info.value.msg == ("Cannot reach the Docker engine at unix://%s: the answer on the socket ended after "
+                              "19 of its 40 bytes" % path)
